@@ -1,0 +1,59 @@
+/**
+ * Typed errors with one-line messages (SPEC §9). The CLI prints `message` alone and exits with
+ * `exitCode` (2); `--debug` adds the stack. Anything that is not a BlameboardError is a bug.
+ */
+export class BlameboardError extends Error {
+  readonly exitCode: number = 2;
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message.replace(/\s*\n\s*/g, ' '), options);
+    this.name = 'BlameboardError';
+  }
+}
+
+/** The model file cannot be read: truncated, not ONNX, bad external data, … */
+export class ModelLoadError extends BlameboardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_LOAD', message, options);
+    this.name = 'ModelLoadError';
+  }
+}
+
+export interface UnsupportedOp {
+  opType: string;
+  name: string;
+}
+
+/** Operators the IR (or a method's compiler) cannot handle, listed by op type and node name. */
+export class UnsupportedOperatorError extends BlameboardError {
+  constructor(
+    readonly ops: UnsupportedOp[],
+    context = 'unsupported operators',
+  ) {
+    super('UNSUPPORTED_OP', `${context}: ${ops.map((o) => `${o.opType} (node '${o.name}')`).join(', ')}`);
+    this.name = 'UnsupportedOperatorError';
+  }
+}
+
+/** Inputs that do not fit the model: wrong shape or dtype, NaN/Inf, out-of-range target. */
+export class InputError extends BlameboardError {
+  constructor(message: string) {
+    super('INPUT', message);
+    this.name = 'InputError';
+  }
+}
+
+/** Unknown ids, parameters, malformed flags or configs. */
+export class UsageError extends BlameboardError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+export function isBlameboardError(e: unknown): e is BlameboardError {
+  return e instanceof BlameboardError;
+}

@@ -1,0 +1,30 @@
+import type { UnsupportedOp } from './errors.js';
+import type { IrGraph } from './ir/types.js';
+
+/**
+ * A model ready for Blameboard: the bytes onnxruntime runs and the IR the compiler reads.
+ * Built by `loadModel` (core) from an ONNX file, a tfjs model.json, or by the zoo from an id.
+ */
+export interface LoadedModel {
+  /** Zoo id or the path the user gave. */
+  id: string;
+  /** The file it came from ('' when built in memory). */
+  source: string;
+  /** sha256 of the original file bytes (cache keys, model cards). */
+  sha256: string;
+  /** The original ONNX bytes (a tfjs model is converted first). */
+  onnx: Uint8Array;
+  /** ONNX bytes of the logit graph: a trailing Softmax/LogSoftmax removed. Forward passes run this. */
+  logitOnnx: Uint8Array;
+  /** True when the original ended in Softmax/LogSoftmax (probabilities are then its softmax). */
+  hadSoftmax: boolean;
+  /** IR of the logit graph; `null` when the model uses operators the IR cannot model. */
+  graph: IrGraph | null;
+  /** Operators the IR could not model (forward-only methods still work; onnxruntime runs them). */
+  unsupported: UnsupportedOp[];
+  /** Per-sample input shape, e.g. [1, 28, 28] or [784]. */
+  inputShape: number[];
+  inputName: string;
+  /** Number of outputs C of the [N, C] output. */
+  outputSize: number;
+}

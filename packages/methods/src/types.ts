@@ -1,0 +1,40 @@
+import type { LoadedModel, ParamSpec, Tensor } from '@blameboard/core';
+
+/** What a method may know about the data beyond the inputs (baselines, input range, priors). */
+export interface DataContext {
+  /** Per-feature dataset mean, per-sample shape (for `baseline: mean`). */
+  mean?: Tensor;
+  /** Input value range [low, high] (uniform baselines, z-box bounds). */
+  range?: [number, number];
+  /** Reference inputs [M, …] (blame's dataset prior). */
+  reference?: Tensor;
+}
+
+export interface ExplainRequest {
+  model: LoadedModel;
+  /** [N, …] float32. */
+  inputs: Tensor;
+  /** Target index per sample. */
+  targets: Int32Array;
+  /** Validated parameters with defaults filled (see `resolveParams`). */
+  params: Record<string, unknown>;
+  data?: DataContext;
+  /** Internal batch size bounding memory (default 64). */
+  batchSize?: number;
+}
+
+export interface ExplainResult {
+  /** Shape of the inputs, float32. */
+  attributions: Tensor;
+  /** `bias: explicit` LRP: each linear layer's bias relevance, per sample. */
+  biasRelevance?: { layer: string; perSample: number[] }[];
+}
+
+export interface AttributionMethod {
+  id: string;
+  description: string;
+  /** 'compiled' needs the IR (gradient/rule graphs); 'forward' runs only the model's own ONNX. */
+  kind: 'compiled' | 'forward';
+  params: ParamSpec[];
+  explain(request: ExplainRequest): Promise<ExplainResult>;
+}

@@ -1,0 +1,48 @@
+import type { LoadedModel, ParamSpec, Tensor } from '@blameboard/core';
+import type { DataContext } from '@blameboard/methods';
+
+export type Direction = 'higher' | 'lower';
+
+/** One reported quantity of a metric (SPEC §6: `values: { NAME: … }`). */
+export interface MetricValue {
+  direction: Direction;
+  /** Mean over valid samples (null when none is valid). */
+  mean: number | null;
+  /** Seeded 95% bootstrap interval of the mean. */
+  ci95: [number, number] | null;
+  /** Per sample; null marks an invalid sample (see `invalid`). */
+  perSample: (number | null)[];
+}
+
+export interface MetricResult {
+  metric: string;
+  params: Record<string, unknown>;
+  values: Record<string, MetricValue>;
+  curves?: { morf: number[][]; lerf: number[][] };
+  /** Samples excluded from the aggregate, with the reason (e.g. NaN in the attribution). */
+  invalid?: { index: number; reason: string }[];
+}
+
+export interface MetricRequest {
+  model: LoadedModel;
+  inputs: Tensor;
+  targets: Int32Array;
+  /** Present for metrics that score given attributions. */
+  attributions?: Tensor;
+  /** Present for metrics that re-explain (continuity, implementation invariance, randomization). */
+  method?: { id: string; params: Record<string, unknown> };
+  /** Validated metric parameters with defaults filled. */
+  params: Record<string, unknown>;
+  data?: DataContext & { name?: string; groundTruth?: Float32Array };
+  seed?: number;
+  batchSize?: number;
+}
+
+export interface Metric {
+  id: string;
+  description: string;
+  /** 'attributions': scores given maps; 'method': re-explains with the method. */
+  needs: 'attributions' | 'method';
+  params: ParamSpec[];
+  evaluate(request: MetricRequest): Promise<MetricResult>;
+}
