@@ -1,4 +1,5 @@
 import type { UnsupportedOp } from './errors.js';
+import type { DType } from './tensor.js';
 import type { IrGraph } from './ir/types.js';
 
 /**
@@ -25,6 +26,8 @@ export interface LoadedModel {
   /** Per-sample input shape, e.g. [1, 28, 28] or [784]. */
   inputShape: number[];
   inputName: string;
+  /** Element type of the input (float32 when absent). */
+  inputDtype?: DType;
   /** Number of outputs C of the [N, C] output. */
   outputSize: number;
 }

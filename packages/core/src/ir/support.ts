@@ -1,0 +1,23 @@
+import type { UnsupportedOp } from '../errors.js';
+import type { IrGraph } from './types.js';
+
+/**
+ * Operators the layer-graph IR models (SPEC §2.1). PyTorch's Shape/Gather/… chains are not
+ * listed: constant folding removes them, and one that survives folding is unsupported.
+ */
+export const SUPPORTED_OPS: readonly string[] = [
+  'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div',
+  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Softplus', 'Elu',
+  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization',
+  'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Concat', 'Pad',
+  'Identity', 'Dropout', 'Constant', 'Softmax', 'LogSoftmax',
+];
+
+const SUPPORTED = new Set(SUPPORTED_OPS);
+
+/** Nodes whose operator the IR cannot model, by op type and node name, in graph order. */
+export function unsupportedOps(graph: IrGraph): UnsupportedOp[] {
+  return graph.nodes
+    .filter((n) => (n.domain !== '' && n.domain !== 'ai.onnx') || !SUPPORTED.has(n.opType))
+    .map((n) => ({ opType: n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType, name: n.name }));
+}

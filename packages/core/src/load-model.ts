@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { InputError, isBlameboardError, ModelLoadError, UnsupportedOperatorError, type UnsupportedOp } from './errors.js';
+import type { IrGraph, IrValue } from './ir/types.js';
+import type { LoadedModel } from './model.js';
+import type { OnnxModelProto } from './onnx/onnx.proto.js';
+import { decodeModelInfo, irFromModel, prepareGraph, readModelFile } from './onnx/read.js';
+import { encodeModel, writeOnnx } from './onnx/write.js';
+import { logitSession } from './runtime/forward.js';
+import { sizeOf, type Tensor } from './tensor.js';
+
+export type ModelSource = string | { bytes: Uint8Array; id: string; baseDir?: string };
+
+/**
+ * Loads an ONNX file (or bytes, or a tfjs `model.json`) as a LoadedModel: strips a trailing
+ * Softmax/LogSoftmax so forward passes and explanations see logits, builds the IR when every
+ * operator is supported (else `graph: null` with the offenders in `unsupported`), and opens the
+ * onnxruntime session once so a model onnxruntime rejects fails here, not mid-run.
+ */
+export async function loadModel(source: ModelSource): Promise<LoadedModel> {
+  let bytes: Uint8Array;
+  let id: string;
+  let file = '';
+  let baseDir: string | undefined;
+  if (typeof source === 'string') {
+    id = source;
+    file = source;
+    const tfjs = tfjsModelJson(source);
+    if (tfjs) {
+      bytes = writeOnnx(await importTfjs(tfjs));
+    } else {
+      bytes = readModelFile(source);
+      baseDir = path.dirname(path.resolve(source));
+    }
+  } else {
+    ({ bytes, id, baseDir } = source);
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+
+  const { model, external: inlined } = decodeModelInfo(bytes, { baseDir });
+  const onnx = inlined ? encodeModel(model) : bytes;
+  const stripped = stripTrailingSoftmax(model);
+  const logitOnnx = stripped || inlined ? encodeModel(model) : bytes;
+
+  const raw = irFromModel(model);
+  const declaredInputs = raw.inputs.map((v) => ({ ...v, shape: [...v.shape] }));
+  const declaredOutputs = raw.outputs.map((v) => ({ ...v, shape: [...v.shape] }));
+  let graph: IrGraph | null = null;
+  let unsupported: UnsupportedOp[] = [];
+  try {
+    graph = prepareGraph(raw);
+  } catch (e) {
+    if (!(e instanceof UnsupportedOperatorError)) throw e;
+    unsupported = e.ops;
+  }
+
+  if (declaredInputs.length !== 1) {
+    throw new ModelLoadError(`Blameboard models have exactly one input; '${id}' has ${declaredInputs.length}: ${declaredInputs.map((v) => v.name).join(', ')}`);
+  }
+  const input = declaredInputs[0];
+  const inputShape = perSampleShape(input, id);
+
+  const partial = { onnx, logitOnnx, hadSoftmax: stripped, sha256 };
+  const session = await logitSession(partial);
+  const outputSize = outputSizeOf(graph?.outputs[0] ?? declaredOutputs[0]) ?? (await probeOutputSize(session, input, inputShape));
+
+  return {
+    id,
+    source: file,
+    sha256,
+    onnx,
+    logitOnnx,
+    hadSoftmax: stripped,
+    graph,
+    unsupported,
+    inputShape,
+    inputName: input.name,
+    inputDtype: input.dtype,
+    outputSize,
+  };
+}
+
+/** Removes a Softmax/LogSoftmax that produces the first graph output; true when it did. */
+function stripTrailingSoftmax(model: OnnxModelProto): boolean {
+  const g = model.graph!;
+  const out = g.output[0];
+  if (!out) return false;
+  const i = g.node.findIndex((n) => n.output.includes(out.name));
+  const node = g.node[i];
+  if (!node || (node.op_type !== 'Softmax' && node.op_type !== 'LogSoftmax') || (node.domain && node.domain !== 'ai.onnx')) return false;
+  const logits = node.input[0];
+  if (g.output.some((o) => o.name === logits) || g.input.some((v) => v.name === logits)) return false;
+  if (g.node.some((n, j) => j !== i && n.input.includes(out.name))) return false;
+  g.node.splice(i, 1);
+  out.name = logits;
+  g.value_info = g.value_info.filter((v) => v.name !== logits);
+  return true;
+}
+
+function perSampleShape(input: IrValue, id: string): number[] {
+  if (input.shape.length < 2) {
+    throw new ModelLoadError(`the input '${input.name}' of '${id}' must be [N, …] with at least one feature dimension, got [${input.shape.join(',')}]`);
+  }
+  const rest = input.shape.slice(1);
+  const bad = rest.find((d) => typeof d !== 'number' || d <= 0);
+  if (bad !== undefined) {
+    throw new ModelLoadError(`the input '${input.name}' of '${id}' has a variable dimension '${bad}' ([${input.shape.join(',')}]); Blameboard needs a fixed per-sample shape`);
+  }
+  return rest as number[];
+}
+
+function outputSizeOf(v: IrValue | undefined): number | undefined {
+  if (!v || v.shape.length === 0) return undefined;
+  const rest = v.shape.slice(1);
+  return rest.every((d) => typeof d === 'number') ? sizeOf(rest as number[]) : undefined;
+}
+
+async function probeOutputSize(session: Awaited<ReturnType<typeof logitSession>>, input: IrValue, inputShape: number[]): Promise<number> {
+  const n = session.fixedBatch ?? 1;
+  const x: Tensor = { dtype: 'float32', shape: [n, ...inputShape], data: new Float32Array(n * sizeOf(inputShape)) };
+  const out = await session.run({ [input.name]: x });
+  const y = out[session.outputNames[0]];
+  return y.shape.length <= 1 ? 1 : sizeOf(y.shape.slice(1));
+}
+
+/** The model.json a source names: the file itself, or one inside a tfjs model folder. */
+function tfjsModelJson(source: string): string | undefined {
+  if (source.endsWith('.json')) return source;
+  const inside = path.join(source, 'model.json');
+  return existsSync(source) && statSync(source).isDirectory() && existsSync(inside) ? inside : undefined;
+}
+
+async function importTfjs(modelJson: string): Promise<IrGraph> {
+  // Loaded on demand: the tfjs bridge pulls in tfjs, which ONNX-only users never need.
+  const specifier = './tfjs/import-layers.js';
+  let mod: { importLayersModel(p: string): Promise<IrGraph> };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch (e) {
+    throw new ModelLoadError(`cannot load the tfjs importer for '${modelJson}': ${String(e instanceof Error ? e.message : e).split('\n')[0]}`, { cause: e });
+  }
+  try {
+    return await mod.importLayersModel(modelJson);
+  } catch (e) {
+    if (isBlameboardError(e)) throw e;
+    throw new ModelLoadError(`cannot import tfjs model '${modelJson}': ${String(e instanceof Error ? e.message : e).split('\n')[0]}`, { cause: e });
+  }
+}
+
+/** Throws InputError unless `inputs` is [n, ...model.inputShape] of the model's dtype, n ≥ 1, all finite. */
+export function validateInputs(model: LoadedModel, inputs: Tensor): void {
+  const want = ['N', ...model.inputShape];
+  const dtype = model.inputDtype ?? 'float32';
+  if (inputs.dtype !== dtype) {
+    throw new InputError(`inputs are ${inputs.dtype} but model '${model.id}' expects ${dtype}`);
+  }
+  const fits = inputs.shape.length === want.length && inputs.shape.slice(1).every((d, i) => d === model.inputShape[i]);
+  if (!fits) {
+    throw new InputError(`inputs have shape [${inputs.shape.join(',')}] but model '${model.id}' expects [${want.join(',')}]`);
+  }
+  if (inputs.shape[0] < 1) throw new InputError('inputs hold no samples');
+  if (inputs.data.length !== sizeOf(inputs.shape)) {
+    throw new InputError(`inputs hold ${inputs.data.length} values but shape [${inputs.shape.join(',')}] needs ${sizeOf(inputs.shape)}`);
+  }
+  if (inputs.data instanceof Float32Array || inputs.data instanceof Float64Array) {
+    const d = inputs.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (v - v !== 0) {
+        const per = sizeOf(model.inputShape);
+        const sample = Math.floor(i / per);
+        const at = unravel(i % per, model.inputShape);
+        throw new InputError(`inputs contain ${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'} at sample ${sample}, position [${at.join(',')}] (flat index ${i})`);
+      }
+    }
+  }
+}
+
+/** Throws InputError unless there are `n` targets, each a valid output index of the model. */
+export function validateTargets(model: LoadedModel, targets: Int32Array, n: number): void {
+  if (targets.length !== n) throw new InputError(`got ${targets.length} targets for ${n} samples`);
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i];
+    if (t < 0 || t >= model.outputSize) {
+      throw new InputError(`target ${t} at sample ${i} is out of range: model '${model.id}' has ${model.outputSize} output${model.outputSize === 1 ? '' : 's'} (valid: 0…${model.outputSize - 1})`);
+    }
+  }
+}
+
+function unravel(flat: number, shape: number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return out;
+}

@@ -1,0 +1,212 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isBlameboardError, ModelLoadError, UnsupportedOperatorError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { foldConstants } from '../ir/fold-constants.js';
+import { inferShapes } from '../ir/shape-inference.js';
+import { unsupportedOps } from '../ir/support.js';
+import type { Attribute, Dim, IrGraph, IrNode, IrValue } from '../ir/types.js';
+import { readExternalData } from './external-data.js';
+import {
+  AttributeType,
+  ModelProto,
+  toNumber,
+  type OnnxAttributeProto,
+  type OnnxModelProto,
+  type OnnxNodeProto,
+  type OnnxTensorProto,
+  type OnnxValueInfoProto,
+} from './onnx.proto.js';
+import { dtypeFromOnnx, tensorFromProto } from './tensor-proto.js';
+
+export interface ReadOptions {
+  /** Folder that external-data locations are relative to (and must stay inside). */
+  baseDir?: string;
+}
+
+export const MIN_OPSET = 11;
+export const MAX_OPSET = 21;
+
+/**
+ * Decodes, constant-folds and shape-infers an ONNX model. Throws ModelLoadError for anything
+ * that is not a readable ONNX model and UnsupportedOperatorError for operators the IR cannot
+ * model (after folding, so PyTorch's shape chains do not count).
+ */
+export function readOnnx(bytes: Uint8Array, opts: ReadOptions = {}): IrGraph {
+  return guard(() => prepareGraph(irFromModel(decodeModel(bytes, opts))));
+}
+
+export function loadOnnxFile(file: string): IrGraph {
+  return readOnnx(readModelFile(file), { baseDir: path.dirname(path.resolve(file)) });
+}
+
+export function readModelFile(file: string): Uint8Array {
+  try {
+    const buf = readFileSync(file);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain Uint8Array, not a Buffer
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code ?? String(e);
+    throw new ModelLoadError(`cannot read model '${file}': ${why}`);
+  }
+}
+
+/** Folds constants, refuses unsupported operators, infers shapes. Mutates and returns `graph`. */
+export function prepareGraph(graph: IrGraph): IrGraph {
+  return guard(() => {
+    foldConstants(graph);
+    const bad = unsupportedOps(graph);
+    if (bad.length > 0) throw new UnsupportedOperatorError(bad, 'the model uses operators Blameboard cannot explain');
+    inferShapes(graph);
+    return graph;
+  });
+}
+
+/**
+ * The protobuf message of a model, checked to have a graph and an opset in range, with every
+ * external tensor read into raw_data (so the message is self-contained and can be re-encoded).
+ */
+export function decodeModel(bytes: Uint8Array, opts: ReadOptions = {}): OnnxModelProto {
+  return decodeModelInfo(bytes, opts).model;
+}
+
+/** decodeModel, also telling whether any tensor was read from an external file. */
+export function decodeModelInfo(bytes: Uint8Array, opts: ReadOptions = {}): { model: OnnxModelProto; external: boolean } {
+  return guard(() => {
+    let external = false;
+    if (bytes.length === 0) throw new ModelLoadError('not an ONNX model: the file is empty');
+    let model: OnnxModelProto;
+    try {
+      model = ModelProto.decode(bytes) as unknown as OnnxModelProto;
+    } catch (e) {
+      throw new ModelLoadError(`not a valid ONNX model (truncated or corrupt): ${firstLine(e)}`, { cause: e });
+    }
+    const graph = model.graph;
+    if (!graph) throw new ModelLoadError('not a valid ONNX model: it has no graph');
+    opsetOf(model);
+    if (graph.node.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no nodes');
+    for (const tp of allTensors(model)) {
+      if (tp.data_location === 1) {
+        const what = `initializer '${tp.name}'`;
+        if (!opts.baseDir) throw new ModelLoadError(`${what} stores its data in an external file, but no model folder is known`);
+        tp.raw_data = readExternalData(tp, opts.baseDir, what);
+        tp.data_location = 0;
+        tp.external_data = [];
+        external = true;
+      }
+    }
+    return { model, external };
+  });
+}
+
+function* allTensors(model: OnnxModelProto): Generator<OnnxTensorProto> {
+  const graph = model.graph!;
+  yield* graph.initializer;
+  for (const node of graph.node) {
+    for (const a of node.attribute) {
+      if (a.t) yield a.t;
+      yield* a.tensors ?? [];
+    }
+  }
+}
+
+export function opsetOf(model: OnnxModelProto): number {
+  const entry = model.opset_import.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+  if (!entry) throw new ModelLoadError('not a valid ONNX model: it declares no ONNX operator set');
+  const v = toNumber(entry.version);
+  if (v < MIN_OPSET || v > MAX_OPSET) {
+    throw new ModelLoadError(`ONNX opset ${v} is not supported (Blameboard reads opsets ${MIN_OPSET}–${MAX_OPSET}); re-export the model with an opset in that range`);
+  }
+  return v;
+}
+
+/** The decoded model as an IR graph, before folding and shape inference. */
+export function irFromModel(model: OnnxModelProto): IrGraph {
+  return guard(() => {
+    const g = model.graph!;
+    const initializers = new Map<string, Tensor>();
+    for (const tp of g.initializer) {
+      if (!tp.name) throw new ModelLoadError('not a valid ONNX model: an initializer has no name');
+      initializers.set(tp.name, tensorFromProto(tp, `initializer '${tp.name}'`));
+    }
+    const inputs = g.input.filter((v) => !initializers.has(v.name)).map((v) => valueFromInfo(v, 'input', true));
+    if (inputs.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no input');
+    const outputs = g.output.map((v) => valueFromInfo(v, 'output', false));
+    if (outputs.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no output');
+    const used = new Set<string>();
+    const nodes = g.node.map((n, i) => nodeFromProto(n, i, used));
+    return {
+      name: g.name ?? '',
+      irVersion: toNumber(model.ir_version),
+      opsetVersion: opsetOf(model),
+      producerName: model.producer_name ?? '',
+      inputs,
+      outputs,
+      initializers,
+      nodes,
+      values: new Map(),
+    };
+  });
+}
+
+function valueFromInfo(v: OnnxValueInfoProto, kind: 'input' | 'output', required: boolean): IrValue {
+  const tt = v.type?.tensor_type;
+  if (!tt || !tt.elem_type) {
+    if (required) throw new ModelLoadError(`graph ${kind} '${v.name}' is not a tensor with a known element type`);
+    return { name: v.name, dtype: 'float32', shape: [] };
+  }
+  const dtype = dtypeFromOnnx(tt.elem_type, `graph ${kind} '${v.name}'`);
+  if (!tt.shape) {
+    if (required) throw new ModelLoadError(`graph ${kind} '${v.name}' has no shape`);
+    return { name: v.name, dtype, shape: [] };
+  }
+  const shape: Dim[] = tt.shape.dim.map((d, i) => {
+    // Whatever the exporter called the batch ('batch_size', 'N', …), the IR calls it 'N'.
+    if (d.value === 'dim_value') return toNumber(d.dim_value);
+    if (i === 0) return 'N';
+    return d.value === 'dim_param' && d.dim_param ? d.dim_param : '?';
+  });
+  return { name: v.name, dtype, shape };
+}
+
+function nodeFromProto(n: OnnxNodeProto, index: number, used: Set<string>): IrNode {
+  let name = n.name || `${n.op_type}_${index}`;
+  while (used.has(name)) name += '_';
+  used.add(name);
+  const attributes: Record<string, Attribute> = {};
+  for (const a of n.attribute) {
+    const attr = attributeFromProto(a, `attribute '${a.name}' of node '${name}'`);
+    if (attr) attributes[a.name] = attr;
+  }
+  return { name, opType: n.op_type, domain: n.domain === 'ai.onnx' ? '' : n.domain ?? '', inputs: [...n.input], outputs: [...n.output], attributes };
+}
+
+const utf8 = new TextDecoder();
+
+function attributeFromProto(a: OnnxAttributeProto, what: string): Attribute | undefined {
+  switch (a.type) {
+    case AttributeType.FLOAT: return { type: 'float', value: a.f };
+    case AttributeType.INT: return { type: 'int', value: toNumber(a.i) };
+    case AttributeType.STRING: return { type: 'string', value: utf8.decode(a.s) };
+    case AttributeType.TENSOR: return { type: 'tensor', value: tensorFromProto(a.t!, what) };
+    case AttributeType.FLOATS: return { type: 'floats', value: [...a.floats] };
+    case AttributeType.INTS: return { type: 'ints', value: a.ints.map((v) => toNumber(v)) };
+    case AttributeType.STRINGS: return { type: 'strings', value: a.strings.map((s) => utf8.decode(s)) };
+    // Graph/sparse/type attributes belong to control-flow ops the IR refuses anyway.
+    default: return undefined;
+  }
+}
+
+/** Runs `fn`, turning any non-Blameboard failure (protobufjs, a malformed field) into a one-line ModelLoadError. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isBlameboardError(e)) throw e;
+    throw new ModelLoadError(`not a valid ONNX model: ${firstLine(e)}`, { cause: e });
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}

@@ -1,0 +1,156 @@
+import os from 'node:os';
+import ort from 'onnxruntime-node';
+import { BlameboardError, InputError, ModelLoadError } from '../errors.js';
+import { concatBatch, sliceBatch, type Tensor } from '../tensor.js';
+import { fromOrt, toOrt } from './convert.js';
+
+export interface SessionOptions {
+  /** Threads inside one operator; default os.availableParallelism() (or BLAMEBOARD_THREADS). */
+  intraOpNumThreads?: number;
+}
+
+export function defaultThreads(): number {
+  const env = Number(process.env.BLAMEBOARD_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : os.availableParallelism();
+}
+
+/**
+ * One onnxruntime session. `dispose` releases the native session once the runs in flight have
+ * finished, so a cache eviction never pulls a session out from under a caller.
+ */
+export class OnnxSession {
+  private running = 0;
+  private disposed = false;
+  private released: Promise<void> | null = null;
+  private idle: (() => void) | null = null;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputNames: string[],
+    readonly outputNames: string[],
+  ) {}
+
+  static async create(onnx: Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(onnx, {
+        intraOpNumThreads: opts.intraOpNumThreads ?? defaultThreads(),
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (e) {
+      throw new ModelLoadError(`onnxruntime cannot load the model: ${firstLine(e)}`, { cause: e });
+    }
+    return new OnnxSession(session, [...session.inputNames], [...session.outputNames]);
+  }
+
+  /** Declared batch size of the first input when the model fixes it (e.g. exported with batch 1). */
+  get fixedBatch(): number | undefined {
+    const meta = this.session.inputMetadata?.[0];
+    if (!meta || !meta.isTensor) return undefined;
+    const d = meta.shape[0];
+    return typeof d === 'number' && d > 0 ? d : undefined;
+  }
+
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    if (this.disposed) throw new Error('OnnxSession.run after dispose');
+    this.running++;
+    try {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+      let results: ort.InferenceSession.OnnxValueMapType;
+      try {
+        results = await this.session.run(ortFeeds);
+      } catch (e) {
+        throw new Error(`onnxruntime failed to run the model: ${firstLine(e)}`, { cause: e });
+      }
+      const out: Record<string, Tensor> = {};
+      for (const name of this.outputNames) out[name] = fromOrt(results[name] as ort.Tensor);
+      return out;
+    } finally {
+      this.running--;
+      if (this.running === 0 && this.idle) this.idle();
+    }
+  }
+
+  /** Splits every feed on axis 0 into chunks of at most `batchSize` rows and concatenates the outputs. */
+  async runBatched(feeds: Record<string, Tensor>, batchSize: number): Promise<Record<string, Tensor>> {
+    const entries = Object.entries(feeds);
+    if (entries.length === 0) return this.run(feeds);
+    const n = entries[0][1].shape[0];
+    for (const [name, t] of entries) {
+      if (t.shape[0] !== n) throw new InputError(`feed '${name}' has ${t.shape[0]} rows but '${entries[0][0]}' has ${n}`);
+    }
+    const size = Math.max(1, Math.floor(batchSize));
+    if (n <= size) return this.run(feeds);
+    const parts: Record<string, Tensor>[] = [];
+    for (let start = 0; start < n; start += size) {
+      const end = Math.min(n, start + size);
+      const chunk: Record<string, Tensor> = {};
+      for (const [name, t] of entries) chunk[name] = sliceBatch(t, start, end);
+      parts.push(await this.run(chunk));
+    }
+    const out: Record<string, Tensor> = {};
+    for (const name of this.outputNames) out[name] = concatBatch(parts.map((p) => p[name]));
+    return out;
+  }
+
+  dispose(): Promise<void> {
+    if (this.released) return this.released;
+    this.disposed = true;
+    const waitIdle = this.running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.idle = resolve));
+    this.released = waitIdle.then(() => this.session.release());
+    return this.released;
+  }
+}
+
+interface CacheEntry {
+  session: Promise<OnnxSession>;
+  threads: number;
+}
+
+/** Most sessions a process keeps open; the least recently used one is released beyond that. */
+export const MAX_CACHED_SESSIONS = 32;
+const cache = new Map<string, CacheEntry>();
+
+/**
+ * The session for `key` (e.g. model sha256 + method configuration), built once from `build()`.
+ * Kept in least-recently-used order; evicted sessions are released once idle.
+ */
+export async function cachedSession(key: string, build: () => Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+  const threads = opts.intraOpNumThreads ?? defaultThreads();
+  const hit = cache.get(key);
+  if (hit && hit.threads === threads) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit.session;
+  }
+  if (hit) {
+    cache.delete(key);
+    void hit.session.then((s) => s.dispose(), () => undefined);
+  }
+  const session = (async () => OnnxSession.create(build(), { intraOpNumThreads: threads }))();
+  cache.set(key, { session, threads });
+  session.catch(() => {
+    if (cache.get(key)?.session === session) cache.delete(key);
+  });
+  while (cache.size > MAX_CACHED_SESSIONS) {
+    const [oldest, entry] = cache.entries().next().value as [string, CacheEntry];
+    cache.delete(oldest);
+    void entry.session.then((s) => s.dispose(), () => undefined);
+  }
+  return session;
+}
+
+/** Releases every cached session (call before exit or between test files). */
+export async function disposeSessions(): Promise<void> {
+  const entries = [...cache.values()];
+  cache.clear();
+  await Promise.all(entries.map((e) => e.session.then((s) => s.dispose(), () => undefined)));
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof BlameboardError ? e.message : String(e instanceof Error ? e.message : e);
+  return msg.split('\n')[0];
+}
