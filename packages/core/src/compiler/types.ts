@@ -21,8 +21,14 @@ export interface GraphBuilder {
   shapeOf(valueName: string): Dim[];
   /** A weight or constant of the forward graph, if `valueName` is an initializer. */
   initializer(valueName: string): Tensor | undefined;
-  /** Exposes a value as an extra graph output (e.g. bias relevance); returns the output name. */
-  output(valueName: string, outputName: string): string;
+  /**
+   * Exposes a value as an extra graph output (e.g. bias relevance); returns the output name
+   * (`outputName`, made unique if taken). `shape` is the declared output shape (default: the
+   * value's inferred shape when it is a forward value, else unknown dims).
+   */
+  output(valueName: string, outputName: string, shape?: Dim[]): string;
+  /** The operator-set version the compiled graph is written for (≥ 17: ReduceSum takes axes as an input, ScatterElements has `reduction`). */
+  readonly opsetVersion: number;
 }
 
 export interface BackwardContext {
@@ -68,6 +74,12 @@ export interface CompiledGraph {
   graph: IrGraph;
   /** Names of the graph inputs: x, seed, and baseline when requested. */
   inputNames: { input: string; seed: string; baseline?: string };
-  /** `attribution` first, then any extra outputs rules registered. */
+  /** `attribution` first, then any extra outputs rules registered, then `logits` (and `baseline_logits`). */
   outputNames: string[];
+  /** Name of the output holding the forward logits [N, C] (free: the forward pass runs anyway). */
+  logits: string;
+  /** Name of the output holding the baseline's logits, when compiled `withBaseline`. */
+  baselineLogits?: string;
+  /** Extra outputs rules registered, by the name they asked for → the output name. */
+  extraOutputs: Record<string, string>;
 }
