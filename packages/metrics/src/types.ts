@@ -1,5 +1,5 @@
 import type { LoadedModel, ParamSpec, Tensor } from '@blameboard/core';
-import type { DataContext } from '@blameboard/methods';
+import type { DataContext, ExplainResult } from '@blameboard/methods';
 
 export type Direction = 'higher' | 'lower';
 
@@ -21,6 +21,8 @@ export interface MetricResult {
   curves?: { morf: number[][]; lerf: number[][] };
   /** Samples excluded from the aggregate, with the reason (e.g. NaN in the attribution). */
   invalid?: { index: number; reason: string }[];
+  /** Samples a metric does not apply to (null, not invalid), e.g. correctly classified ones for counterfactual-blame. */
+  skipped?: { index: number; reason: string }[];
 }
 
 export interface MetricRequest {
@@ -33,7 +35,18 @@ export interface MetricRequest {
   method?: { id: string; params: Record<string, unknown> };
   /** Validated metric parameters with defaults filled. */
   params: Record<string, unknown>;
-  data?: DataContext & { name?: string; groundTruth?: Float32Array };
+  data?: DataContext & {
+    name?: string;
+    groundTruth?: Float32Array;
+    /** Gold labels (counterfactual-blame; default: the targets). */
+    labels?: Int32Array;
+    /** Per-class mean inputs [C, …] (counterfactual-blame's `class-mean` fill). */
+    classMeans?: Tensor;
+  };
+  /** Bias relevance of the given attributions (`bias: explicit` LRP), for conservation. */
+  biasRelevance?: ExplainResult['biasRelevance'];
+  /** Equivalent models to compare (implementation-invariance), instead of the zoo's pairs. */
+  pairs?: { id: string; a: LoadedModel; b: LoadedModel }[];
   seed?: number;
   batchSize?: number;
 }

@@ -1,0 +1,23 @@
+import type { Tensor } from '@blameboard/core';
+import { fillBatch, type FillKind } from './fills.js';
+import type { MetricRequest } from './types.js';
+
+/** Methods whose attributions explain f_t(x) − f_t(x′) against their `baseline` x′ (SPEC §3). */
+export const BASELINE_METHODS: readonly string[] = ['integrated-gradients', 'deeplift'];
+
+/**
+ * The baseline x′ a method ran with, rebuilt from its parameters (`baseline`, `blurSigma`,
+ * `seed`), or null for methods without one.
+ */
+export function methodBaseline(request: MetricRequest, inputs: Tensor = request.inputs): Tensor | null {
+  const method = request.method;
+  if (!method || !BASELINE_METHODS.includes(method.id)) return null;
+  const kind = (method.params.baseline ?? 'zero') as FillKind;
+  return fillBatch(kind, inputs, {
+    seed: (method.params.seed as number | undefined) ?? 0,
+    mean: request.data?.mean,
+    range: request.data?.range,
+    blurSigma: method.params.blurSigma as number | undefined,
+    owner: `baseline of ${method.id}`,
+  });
+}
