@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { loadDataset } from '@blameboard/datasets';
+import { importLayersModel, UsageError, writeOnnx } from '@blameboard/core';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sha256 } from './card.js';
+import { accuracy, maxAbsDifference, r2, runOnnx } from './check.js';
+import { equivalentPairs, getZooEntry, resolveModel, zoo, ZOO_DIR, zooIds } from './zoo.js';
+
+// The spec's floors (SPEC §5), written here independently of the architectures' own numbers.
+const FLOORS: Record<string, { metric: 'testAccuracy' | 'r2'; floor: number }> = {
+  'mnist-mlp': { metric: 'testAccuracy', floor: 0.97 },
+  'mnist-cnn': { metric: 'testAccuracy', floor: 0.985 },
+  'mnist-bn-cnn': { metric: 'testAccuracy', floor: 0.98 },
+  'synthetic-mlp': { metric: 'r2', floor: 0.99 },
+  'mnist-mlp-rescaled': { metric: 'testAccuracy', floor: 0.97 },
+  'mnist-cnn-split': { metric: 'testAccuracy', floor: 0.985 },
+  'mnist-bn-cnn-folded': { metric: 'testAccuracy', floor: 0.98 },
+};
+
+const SAMPLES = 1000;
+
+async function inputsFor(id: string) {
+  const e = getZooEntry(id);
+  return loadDataset(e.dataset, { split: 'test', count: SAMPLES, layout: e.dataset === 'mnist' ? e.layout : undefined });
+}
+
+describe('the shipped zoo', () => {
+  it.each(zooIds)('%s loads, and its card matches its file', async (id) => {
+    const entry = getZooEntry(id);
+    const model = await resolveModel(id);
+    expect(model.id).toBe(id);
+    expect(entry.card.id).toBe(id);
+    expect(entry.card.sha256).toBe(sha256(readFileSync(entry.file)));
+    expect(model.inputShape).toEqual(entry.card.inputShape);
+    expect(model.outputSize).toBe(entry.card.outputSize);
+    expect(model.unsupported).toEqual([]);
+    expect(entry.card.parameterCount).toBeGreaterThan(0);
+    expect(entry.card.architecture.length).toBeGreaterThan(0);
+  });
+
+  it.each(Object.keys(FLOORS))('%s meets its floor on the card and re-measured on 1000 test samples', async (id) => {
+    const { metric, floor } = FLOORS[id];
+    const entry = getZooEntry(id);
+    expect(entry.card[metric]).toBeGreaterThanOrEqual(floor);
+    const data = await inputsFor(id);
+    const out = await runOnnx(readFileSync(entry.file), data.inputs);
+    const measured = metric === 'r2' ? r2(out, data.labels) : accuracy(out, data.labels);
+    expect(measured).toBeGreaterThanOrEqual(floor);
+  });
+
+  it('trained models record how they were trained', () => {
+    for (const id of ['mnist-mlp', 'mnist-cnn', 'mnist-bn-cnn', 'synthetic-mlp']) {
+      const c = getZooEntry(id).card;
+      expect(c.seed).toBeTypeOf('number');
+      expect(c.epochs).toBeGreaterThan(0);
+      expect(c.trainingSeconds).toBeGreaterThan(0);
+      expect(c.backend).toMatch(/wasm|cpu|tensorflow/);
+      expect(c.opset).toBe(13);
+    }
+    expect(getZooEntry('mnist-cnn').card.inputShape).toEqual([1, 28, 28]);
+    expect(getZooEntry('mnist-bn-cnn').card.architecture.join('\n')).toMatch(/BatchNormalization[\s\S]*Add[\s\S]*AveragePool/);
+    expect(getZooEntry('mnist-bn-cnn-folded').card.architecture.join('\n')).not.toMatch(/BatchNormalization/);
+  });
+
+  it.each(['mnist-mlp', 'mnist-cnn', 'mnist-bn-cnn', 'synthetic-mlp'])(
+    '%s.onnx equals its tfjs LayersModel as imported by core (an independent converter)',
+    async (id) => {
+      const imported = writeOnnx(await importLayersModel(join(ZOO_DIR, 'tfjs', id, 'model.json')));
+      const data = await inputsFor(id);
+      const x = { ...data.inputs, shape: [200, ...data.inputs.shape.slice(1)], data: data.inputs.data.subarray(0, 200 * (data.inputs.data.length / SAMPLES)) };
+      const a = await runOnnx(imported, x);
+      const b = await runOnnx(readFileSync(getZooEntry(id).file), x);
+      expect(a.shape).toEqual(b.shape);
+      expect(maxAbsDifference(a.data as Float32Array, b.data as Float32Array)).toBeLessThanOrEqual(1e-4);
+    },
+  );
+
+  it.each(equivalentPairs)('pair $id: $a and $b agree within 1e-4 on 1000 $dataset samples', async ({ a, b, dataset }) => {
+    expect(getZooEntry(a).dataset).toBe(dataset);
+    const data = await inputsFor(a);
+    const ya = await runOnnx(readFileSync(getZooEntry(a).file), data.inputs);
+    const yb = await runOnnx(readFileSync(getZooEntry(b).file), data.inputs);
+    expect(maxAbsDifference(ya.data as Float32Array, yb.data as Float32Array)).toBeLessThanOrEqual(1e-4);
+    // different weights, same function
+    expect(getZooEntry(a).card.sha256).not.toBe(getZooEntry(b).card.sha256);
+  });
+
+  it('the reference pair computes relu(relu(x1) − 1 − relu(x2)) on equivalence-2d', async () => {
+    const data = await loadDataset('equivalence-2d', { count: 200 });
+    const y = await runOnnx(readFileSync(getZooEntry('equivalent-b').file), data.inputs);
+    expect(maxAbsDifference(y.data as Float32Array, data.labels)).toBeLessThan(1e-5);
+  });
+});
+
+describe('resolveModel', () => {
+  it('loads a path to an .onnx file', async () => {
+    const m = await resolveModel(getZooEntry('mnist-cnn').file);
+    expect(m.inputShape).toEqual([1, 28, 28]);
+  });
+
+  it('names the zoo ids for an unknown model', async () => {
+    const err = await resolveModel('lenet-9000').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/unknown model 'lenet-9000'/);
+    for (const id of zooIds) expect((err as Error).message).toContain(id);
+  });
+
+  it('zoo entries point at files inside the package', () => {
+    for (const e of zoo) expect(e.file).toMatch(/[\\/]zoo[\\/][a-z0-9-]+\.onnx$/);
+    expect(() => getZooEntry('nope')).toThrow(/unknown zoo model 'nope' \(known: mnist-mlp/);
+  });
+});
