@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '@blameboard/core';
+
+export interface FlagSpec {
+  [name: string]: { type: 'string' | 'boolean'; multiple?: boolean };
+}
+
+/** Parses flags strictly: an unknown flag is a one-line usage error naming the known ones. */
+export interface ParsedFlags {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parseFlags(command: string, argv: string[], flags: FlagSpec): ParsedFlags {
+  try {
+    const parsed = parseArgs({ args: argv, options: { ...flags, debug: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    return { values: parsed.values as ParsedFlags['values'], positionals: parsed.positionals };
+  } catch (e) {
+    const known = Object.keys(flags).map((f) => `--${f}`).join(', ');
+    throw new UsageError(`${command}: ${(e as Error).message.split('\n')[0]}; known flags: ${known}`);
+  }
+}
+
+export function required(command: string, values: Record<string, unknown>, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`${command}: --${name} is required`);
+  return v;
+}
+
+export function parseJsonFlag(command: string, flag: string, text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${command}: --${flag} is not valid JSON (${(e as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(`${command}: --${flag} must be a JSON object such as '{"steps": 64}'`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A string flag's value, or undefined when absent. */
+export function optional(values: ParsedFlags['values'], name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}

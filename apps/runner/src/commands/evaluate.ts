@@ -1,0 +1,61 @@
+import { loadNpy, sizeOf, InputError, UsageError } from '@blameboard/core';
+import { evaluate } from '@blameboard/metrics';
+import { optional, parseFlags, parseJsonFlag, required } from '../args.js';
+import { dataContext, openModel, readInputs, readTargets } from '../context.js';
+import { writeJsonAtomic, type Io } from '../io.js';
+
+export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags('evaluate', argv, {
+    model: { type: 'string' },
+    inputs: { type: 'string' },
+    targets: { type: 'string' },
+    attributions: { type: 'string' },
+    method: { type: 'string' },
+    'method-params': { type: 'string' },
+    metric: { type: 'string' },
+    params: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const out = required('evaluate', values, 'out');
+  const metric = required('evaluate', values, 'metric');
+  const params = parseJsonFlag('evaluate', 'params', optional(values, 'params'));
+  if (!optional(values, 'attributions') && !optional(values, 'method')) {
+    throw new UsageError('evaluate: give --attributions a.npy or --method ID');
+  }
+  const resolved = await openModel(required('evaluate', values, 'model'));
+  const inputs = readInputs(resolved.model, required('evaluate', values, 'inputs'));
+  const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'));
+  let attributions;
+  const attributionsPath = optional(values, 'attributions');
+  if (attributionsPath) {
+    attributions = loadNpy(attributionsPath);
+    if (sizeOf(attributions.shape) !== sizeOf(inputs.shape) || attributions.shape[0] !== inputs.shape[0]) {
+      throw new InputError(
+        `attributions [${attributions.shape.join(', ')}] do not match inputs [${inputs.shape.join(', ')}]`,
+      );
+    }
+    attributions = { ...attributions, shape: inputs.shape };
+  }
+  const methodId = optional(values, 'method');
+  const method = methodId
+    ? { id: methodId, params: parseJsonFlag('evaluate', 'method-params', optional(values, 'method-params')) }
+    : undefined;
+  const result = await evaluate({
+    model: resolved.model,
+    inputs,
+    targets,
+    metric,
+    params,
+    attributions,
+    method,
+    data: await dataContext(resolved, inputs),
+    seed: optional(values, 'seed') ? Number(optional(values, 'seed')) : 0,
+  });
+  writeJsonAtomic(out, result);
+  for (const [name, v] of Object.entries(result.values)) {
+    const ci = v.ci95 ? ` [${v.ci95[0].toPrecision(4)}, ${v.ci95[1].toPrecision(4)}]` : '';
+    io.err(`${metric}.${name} = ${v.mean === null ? 'n/a' : v.mean.toPrecision(5)}${ci} (${v.direction} is better)`);
+  }
+  return 0;
+}

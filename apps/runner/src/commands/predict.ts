@@ -1,0 +1,21 @@
+import { forward, saveNpy } from '@blameboard/core';
+import { optional, parseFlags, required } from '../args.js';
+import { openModel, readInputs } from '../context.js';
+import type { Io } from '../io.js';
+
+export async function predictCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags('predict', argv, {
+    model: { type: 'string' },
+    inputs: { type: 'string' },
+    out: { type: 'string' },
+    output: { type: 'string' },
+  });
+  const out = required('predict', values, 'out');
+  const { model } = await openModel(required('predict', values, 'model'));
+  const inputs = readInputs(model, required('predict', values, 'inputs'));
+  const output = optional(values, 'output') === 'probability' ? 'probability' : 'logit';
+  const result = await forward(model, inputs, { output });
+  saveNpy(out, result);
+  io.err(`wrote ${output}s [${result.shape.join(', ')}] to ${out}`);
+  return 0;
+}

@@ -1,0 +1,159 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { float32, loadModel, loadNpy, saveNpy, sizeOf, tensor } from '@blameboard/core';
+import { runCli, scratchDir } from './test-utils.js';
+
+const CORE_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../packages/core/fixtures');
+const REFERENCE = join(CORE_FIXTURES, 'reference');
+
+interface VectorCase {
+  model: string;
+  input: unknown;
+  target: number;
+  method: string;
+  params: Record<string, unknown>;
+  expected: unknown;
+  atol: number;
+}
+
+const vectors = JSON.parse(readFileSync(join(REFERENCE, 'vectors.json'), 'utf8')) as { cases: VectorCase[] };
+
+function nested(value: unknown): { shape: number[]; data: number[] } {
+  const shape: number[] = [];
+  let v = value;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0];
+  }
+  return { shape, data: (value as unknown[]).flat(Infinity) as number[] };
+}
+
+describe('blameboard explain reproduces the Captum reference vectors', () => {
+  it.each(vectors.cases.map((c, i) => [`${i}: ${c.method} on ${c.model}`, c] as const))('%s', async (_name, c) => {
+    const dir = scratchDir();
+    const input = nested(c.input);
+    saveNpy(join(dir, 'x.npy'), float32(input.shape, input.data));
+    const out = join(dir, 'a.npy');
+    const run = await runCli(
+      'explain', '--model', join(REFERENCE, c.model), '--inputs', join(dir, 'x.npy'),
+      '--targets', String(c.target), '--method', c.method, '--params', JSON.stringify(c.params), '--out', out,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const got = loadNpy(out);
+    const expected = nested(c.expected);
+    expect(got.dtype).toBe('float32');
+    expect(got.shape).toEqual(input.shape);
+    for (let i = 0; i < expected.data.length; i++) {
+      expect(Math.abs((got.data[i] as number) - expected.data[i]), `element ${i}`).toBeLessThanOrEqual(c.atol);
+    }
+  });
+});
+
+describe('blameboard explain targets and refusals', () => {
+  const model = join(REFERENCE, 'simple-lrp.onnx');
+
+  function inputs(dir: string): string {
+    saveNpy(join(dir, 'x.npy'), float32([2, 3], [1, 2, 3, 3, 6, 9]));
+    return join(dir, 'x.npy');
+  }
+
+  it('reads targets as a file, an integer, or predicted, with the same result for the same class', async () => {
+    const dir = scratchDir();
+    const x = inputs(dir);
+    saveNpy(join(dir, 't.npy'), tensor('int64', [2], BigInt64Array.from([0n, 0n])));
+    const results: number[][] = [];
+    for (const targets of [join(dir, 't.npy'), '0', 'predicted']) {
+      const out = join(dir, `a-${results.length}.npy`);
+      const run = await runCli('explain', '--model', model, '--inputs', x, '--targets', targets, '--method', 'gradient', '--out', out);
+      expect(run.code, run.stderr).toBe(0);
+      results.push(Array.from(loadNpy(out).data as Float32Array));
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
+  });
+
+  it('refuses an out-of-range target, an unknown method and an unknown parameter, listing what is known', async () => {
+    const dir = scratchDir();
+    const x = inputs(dir);
+    const out = join(dir, 'a.npy');
+    const range = await runCli('explain', '--model', model, '--inputs', x, '--targets', '7', '--method', 'gradient', '--out', out);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toMatch(/target/i);
+    const method = await runCli('explain', '--model', model, '--inputs', x, '--method', 'gradiant', '--out', out);
+    expect(method.code).toBe(2);
+    expect(method.stderr).toMatch(/integrated-gradients/);
+    const param = await runCli('explain', '--model', model, '--inputs', x, '--method', 'integrated-gradients', '--params', '{"stepz": 3}', '--out', out);
+    expect(param.code).toBe(2);
+    expect(param.stderr).toMatch(/steps/);
+    for (const run of [range, method, param]) expect(run.stderr.split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names the operators a compiled method cannot handle, while occlusion still runs', async () => {
+    const dir = scratchDir();
+    const unsupported = join(CORE_FIXTURES, 'unsupported-op.onnx');
+    const m = await loadModel(unsupported);
+    expect(m.unsupported.length).toBeGreaterThan(0);
+    const x = float32([2, ...m.inputShape], Array.from({ length: 2 * sizeOf(m.inputShape) }, (_, i) => ((i * 37) % 11) / 11));
+    saveNpy(join(dir, 'x.npy'), x);
+    const refused = await runCli('explain', '--model', unsupported, '--inputs', join(dir, 'x.npy'), '--targets', '0', '--method', 'gradient', '--out', join(dir, 'g.npy'));
+    expect(refused.code).toBe(2);
+    for (const op of m.unsupported) expect(refused.stderr).toContain(op.opType);
+    const occlusion = await runCli('explain', '--model', unsupported, '--inputs', join(dir, 'x.npy'), '--targets', '0', '--method', 'occlusion', '--params', '{"window": 1}', '--out', join(dir, 'o.npy'));
+    expect(occlusion.code, occlusion.stderr).toBe(0);
+    expect(loadNpy(join(dir, 'o.npy')).shape).toEqual(x.shape);
+  });
+
+  it('writes bias relevance beside the attribution with bias: explicit', async () => {
+    const dir = scratchDir();
+    const x = inputs(dir);
+    const ok = await runCli(
+      'explain', '--model', model, '--inputs', x, '--method', 'lrp', '--targets', '0',
+      '--params', '{"composite": "epsilon", "bias": "explicit"}', '--out', join(dir, 'a.npy'), '--bias-out', join(dir, 'b.json'),
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    const bias = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as { biasRelevance: { layer: string; perSample: number[] }[] };
+    expect(bias.biasRelevance.length).toBeGreaterThan(0);
+    expect(bias.biasRelevance[0].perSample).toHaveLength(2);
+  });
+});
+
+describe('blameboard evaluate', () => {
+  it('writes the SPEC §6 format for selectivity on given attributions', async () => {
+    const dir = scratchDir();
+    const model = join(REFERENCE, 'simple-lrp.onnx');
+    saveNpy(join(dir, 'x.npy'), float32([2, 3], [1, 2, 3, 3, 6, 9]));
+    const explained = await runCli('explain', '--model', model, '--inputs', join(dir, 'x.npy'), '--method', 'gradient-x-input', '--targets', '0', '--out', join(dir, 'a.npy'));
+    expect(explained.code, explained.stderr).toBe(0);
+    const run = await runCli(
+      'evaluate', '--model', model, '--inputs', join(dir, 'x.npy'), '--targets', '0', '--attributions', join(dir, 'a.npy'),
+      '--metric', 'selectivity', '--params', '{"steps": 3, "fill": "zero", "output": "logit"}', '--out', join(dir, 'm.json'),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
+    expect(m.metric).toBe('selectivity');
+    for (const name of ['abpc', 'aopcMorf', 'aopcLerf']) {
+      expect(m.values[name].perSample).toHaveLength(2);
+      expect(['higher', 'lower']).toContain(m.values[name].direction);
+      expect(m.values[name].ci95).toHaveLength(2);
+    }
+    expect(m.curves.morf).toHaveLength(2);
+    expect(m.curves.morf[0]).toHaveLength(4);
+  });
+
+  it('re-explains with --method and refuses an unknown metric listing the known ones', async () => {
+    const dir = scratchDir();
+    const model = join(REFERENCE, 'simple-lrp.onnx');
+    saveNpy(join(dir, 'x.npy'), float32([2, 3], [1, 2, 3, 3, 6, 9]));
+    const ok = await runCli('evaluate', '--model', model, '--inputs', join(dir, 'x.npy'), '--targets', '0', '--method', 'uniform', '--metric', 'conservation', '--out', join(dir, 'c.json'));
+    expect(ok.code, ok.stderr).toBe(0);
+    const c = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8'));
+    expect(c.values.relativeError.mean).toBeLessThan(1e-5);
+    const bad = await runCli('evaluate', '--model', model, '--inputs', join(dir, 'x.npy'), '--method', 'uniform', '--metric', 'selectiviti', '--out', join(dir, 'd.json'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/selectivity/);
+    expect(existsSync(join(dir, 'd.json'))).toBe(false);
+  });
+});
