@@ -50,4 +50,28 @@ describe('the uniform control on mnist-cnn (seed 004)', () => {
       expect.soft(await lipschitz(method, p), `${name}: less continuous than uniform`).toBeGreaterThan(uniformLipschitz);
     }
   });
+
+  // With the default uniform-noise fill the signed sensitivity maps rank below the control (see
+  // docs/decisions.md); with a zero fill, which adds no ink, every gradient- and LRP-based map —
+  // signed ones included — beats it.
+  it('is last on selectivity with a zero fill, against signed maps too', async () => {
+    const { resolveModel } = await import('@blameboard/models');
+    const { loadDataset } = await import('@blameboard/datasets');
+    const { evaluate } = await import('./registry.js');
+    const { predictClasses } = await import('./model-output.js');
+    const model = await resolveModel('mnist-cnn');
+    const data = await loadDataset('mnist', { split: 'test', count: 32, layout: 'nchw' });
+    const targets = await predictClasses(model, data.inputs);
+    const abpc = async (method: string, p: Record<string, unknown>) =>
+      (
+        await evaluate({
+          model, inputs: data.inputs, targets, metric: 'selectivity', params: { fill: 'zero' },
+          method: { id: method, params: p }, data: { mean: data.mean, range: data.range, name: 'mnist' },
+        })
+      ).values.abpc.mean!;
+    const uniformAbpc = await abpc('uniform', {});
+    for (const [method, p] of [...informative, ['gradient', {}], ['smoothgrad', {}], ['blame', {}]] as [string, Record<string, unknown>][]) {
+      expect.soft(await abpc(method, p), `${method} ${JSON.stringify(p)}: ABPC above uniform's`).toBeGreaterThan(uniformAbpc);
+    }
+  });
 });
