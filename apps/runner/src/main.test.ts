@@ -116,6 +116,13 @@ describe('blameboard usage errors', () => {
     expect(run.stderr).toMatch(/--out is required/);
   });
 
+  it('refuses to train an unknown model, naming the zoo', async () => {
+    const run = await runCli('train', 'no-such-model');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/mnist-cnn/);
+    expect(run.stderr.split('\n')).toHaveLength(1);
+  });
+
   it('refuses an unknown zoo id, listing the known ones', async () => {
     const run = await runCli('predict', '--model', 'no-such-model', '--inputs', 'x.npy', '--out', 'o.npy');
     expect(run.code).toBe(2);
