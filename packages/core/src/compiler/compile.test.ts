@@ -6,6 +6,7 @@ import { writeOnnx } from '../onnx/write.js';
 import { OnnxSession, disposeSessions } from '../runtime/session.js';
 import { float32, type Tensor } from '../tensor.js';
 import { compileExplanation } from './compile.js';
+import { COMPILED_MIN_OPSET, upgradeOpset } from './prepare.js';
 import type { BackwardRule, RuleSet } from './types.js';
 
 afterAll(() => disposeSessions());
@@ -131,6 +132,44 @@ describe('compileExplanation', () => {
     const g = graphOf([node('Sigmoid', ['x'], ['s']), node('Tanh', ['s'], ['y'])], {}, 2);
     expect(() => compileExplanation(g, ruleSet, { start: 'seed-input' })).toThrow(UnsupportedOperatorError);
     expect(() => compileExplanation(g, ruleSet, { start: 'seed-input' })).toThrow(/Sigmoid \(node 'Sigmoid_s'\), Tanh \(node 'Tanh_y'\)/);
+  });
+
+  it('lifts reductions and equal Splits to opset 18 without changing their meaning', async () => {
+    const axes = { type: 'ints' as const, value: [1] };
+    const g: IrGraph = {
+      ...graphOf([node('Identity', ['x'], ['y'])], {}, 4),
+      nodes: [
+        node('Split', ['x'], ['a', 'b'], { axis: { type: 'int', value: 1 } }),
+        node('ReduceMax', ['a'], ['m'], { axes, keepdims: { type: 'int', value: 1 } }),
+        node('ReduceMean', ['b'], ['e'], { axes, keepdims: { type: 'int', value: 1 } }),
+        node('Add', ['m', 'e'], ['y']),
+      ],
+      outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 1] }],
+      values: new Map(),
+    };
+    const lifted = upgradeOpset(g);
+    expect(lifted.opsetVersion).toBe(COMPILED_MIN_OPSET);
+    const x = float32([2, 4], [1, 5, 2, 4, -3, 0, 8, 6]);
+    const before = await run(g, { x });
+    const after = await run(lifted, { x });
+    expect(Array.from(after.y.data as Float32Array)).toEqual(Array.from(before.y.data as Float32Array));
+    expect(Array.from(after.y.data as Float32Array)).toEqual([5 + 3, 0 + 7]);
+  });
+
+  it('drops nodes and initializers no output depends on', async () => {
+    // The rule emits a detour it then abandons; the compiled graph must not run it.
+    const detour: RuleSet = {
+      ruleFor: (n) => (ctx) => {
+        ctx.b.op('Neg', [ctx.b.op('Mul', [ctx.upstream[0], ctx.b.constant(float32([1], [7]), 'unused_seven')])[0]]);
+        return rules[n.opType](ctx);
+      },
+    };
+    const g = graphOf([node('Relu', ['x'], ['y'])], {}, 2);
+    const compiled = compileExplanation(g, detour, { start: 'seed-input' });
+    expect(compiled.graph.nodes.map((n) => n.opType)).not.toContain('Neg');
+    expect([...compiled.graph.initializers.keys()].some((k) => k.startsWith('unused_seven'))).toBe(false);
+    const out = await run(compiled.graph, { x: float32([1, 2], [1, -1]), seed: float32([1, 2], [3, 3]) });
+    expect(Array.from(out.attribution.data as Float32Array)).toEqual([3, 0]);
   });
 
   it('lifts an opset-11 graph to the compiled opset without changing its meaning', async () => {

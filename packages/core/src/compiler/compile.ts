@@ -2,7 +2,7 @@ import { UnsupportedOperatorError, type UnsupportedOp } from '../errors.js';
 import type { IrGraph, IrNode, IrValue } from '../ir/types.js';
 import { inferShapes } from '../ir/shape-inference.js';
 import { IrGraphBuilder } from './builder.js';
-import { dependentsOf, linearLayers, nodesBetween } from './graph-walk.js';
+import { dependentsOf, linearLayers, nodesBetween, pruneUnused } from './graph-walk.js';
 import { upgradeOpset } from './prepare.js';
 import type { BackwardRule, CompileOptions, CompiledGraph, RuleSet } from './types.js';
 
@@ -105,6 +105,7 @@ export function compileExplanation(graph: IrGraph, rules: RuleSet, opts: Compile
   }
   g.outputs = outputs;
   g.name = `${graph.name || 'model'}_explained`;
+  pruneUnused(g);
 
   return {
     graph: g,

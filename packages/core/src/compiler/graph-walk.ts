@@ -54,3 +54,21 @@ export function linearLayers(graph: IrGraph): IrNode[] {
     (n) => (n.domain === '' || n.domain === 'ai.onnx') && LINEAR_OPS.has(n.opType) && n.inputs.length > 1 && !fromX.has(n.inputs[1]),
   );
 }
+
+/**
+ * Drops nodes no graph output depends on, and initializers no kept node reads. Rules may emit a
+ * value and later find a cheaper route to the same signal (e.g. a scatter re-emitted into another
+ * layout); the abandoned nodes must not run.
+ */
+export function pruneUnused(graph: IrGraph): void {
+  const needed = new Set<string>(graph.outputs.map((o) => o.name));
+  const kept: IrNode[] = [];
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const node = graph.nodes[k];
+    if (!node.outputs.some((o) => o && needed.has(o))) continue;
+    kept.push(node);
+    for (const i of node.inputs) if (i) needed.add(i);
+  }
+  graph.nodes = kept.reverse();
+  for (const name of [...graph.initializers.keys()]) if (!needed.has(name)) graph.initializers.delete(name);
+}

@@ -1,8 +1,14 @@
 import type { Tensor } from '../tensor.js';
 import type { IrGraph, IrNode } from '../ir/types.js';
 
-/** Backward ops need opset ≥ 17 (ReduceSum axes as an input since 13, ScatterElements `reduction` since 16). */
-export const COMPILED_MIN_OPSET = 17;
+/**
+ * Backward ops need opset ≥ 18: ReduceSum axes as an input (13), ScatterElements `reduction` (16),
+ * and Col2Im (18), with which a Conv's input gradient runs as one batched MatMul.
+ */
+export const COMPILED_MIN_OPSET = 18;
+
+/** Reductions whose `axes` attribute became an input at opset 18 (ReduceSum moved at 13). */
+const REDUCE_AXES_INPUT_AT_18 = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'];
 
 /** A deep copy of the graph's structure; tensors are shared because nobody mutates them. */
 export function cloneGraph(graph: IrGraph): IrGraph {
@@ -96,6 +102,17 @@ export function upgradeOpset(graph: IrGraph): IrGraph {
         n.inputs = [n.inputs[0], int64Init(axes.value, n.name || n.opType)];
       }
     }
+    if (from < 18 && REDUCE_AXES_INPUT_AT_18.includes(n.opType)) {
+      const axes = n.attributes.axes;
+      if (axes && axes.type === 'ints') {
+        delete n.attributes.axes;
+        n.inputs = [n.inputs[0], int64Init(axes.value, n.name || n.opType)];
+      }
+    }
+    if (from < 18 && n.opType === 'Split' && !n.inputs[1] && !n.attributes.split && !n.attributes.num_outputs) {
+      // Opset 18 wants the number of equal parts said explicitly.
+      n.attributes.num_outputs = { type: 'int', value: n.outputs.length };
+    }
     if (from < 13 && n.opType === 'Split') {
       const split = n.attributes.split;
       if (split && split.type === 'ints') {
@@ -106,7 +123,7 @@ export function upgradeOpset(graph: IrGraph): IrGraph {
   }
   g.nodes = nodes;
   g.opsetVersion = COMPILED_MIN_OPSET;
-  // Opset 17 needs IR version 8.
+  // Opset 18 needs IR version 8.
   g.irVersion = Math.max(g.irVersion, 8);
   return g;
 }

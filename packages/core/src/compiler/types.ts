@@ -27,7 +27,7 @@ export interface GraphBuilder {
    * value's inferred shape when it is a forward value, else unknown dims).
    */
   output(valueName: string, outputName: string, shape?: Dim[]): string;
-  /** The operator-set version the compiled graph is written for (≥ 17: ReduceSum takes axes as an input, ScatterElements has `reduction`). */
+  /** The operator-set version the compiled graph is written for (≥ 18: ReduceSum takes axes as an input, ScatterElements has `reduction`, Col2Im exists). */
   readonly opsetVersion: number;
 }
 

@@ -1,0 +1,74 @@
+import { sizeOf, type LoadedModel, type Tensor } from '@blameboard/core';
+import { compiledHandle, DEFAULT_BATCH_SIZE, type CompiledHandle } from './compiled.js';
+import { gradientRules } from './rules/gradient/index.js';
+import { streamRows } from './row-stream.js';
+
+/** The plain gradient graph of a model (shared by gradient, gradient×input, IG and SmoothGrad). */
+export function gradientHandle(model: LoadedModel, methodId: string): Promise<CompiledHandle> {
+  return compiledHandle(model, methodId, 'gradient', () => gradientRules(), { start: 'seed-input' });
+}
+
+export interface GradientRows {
+  model: LoadedModel;
+  methodId: string;
+  rows: number;
+  batchSize?: number;
+  /** Writes row `row`'s input and returns its target. */
+  fill(row: number, x: Float32Array): number;
+  /** Receives ∇f_t at row `row` and the row's logits. */
+  consume(row: number, gradient: Float32Array, logits: Float32Array): void;
+}
+
+/** ∇f_t at arbitrary derived inputs, streamed through the compiled gradient graph in bounded chunks. */
+export async function streamGradients(r: GradientRows): Promise<void> {
+  const handle = await gradientHandle(r.model, r.methodId);
+  const { input, seed } = handle.meta.inputNames;
+  const classes = r.model.outputSize;
+  await streamRows({
+    session: handle.session,
+    fixedBatch: handle.fixedBatch,
+    inputs: [
+      { name: input, shape: r.model.inputShape },
+      { name: seed, shape: [classes] },
+    ],
+    rows: r.rows,
+    batchSize: r.batchSize ?? DEFAULT_BATCH_SIZE,
+    fill: (row, [x, s]) => {
+      s[r.fill(row, x)] = 1;
+    },
+    consume: (row, out) => r.consume(row, out[handle.meta.outputNames[0]], out[handle.meta.logits]),
+  });
+}
+
+/** ∂f_{t_n}/∂x_n for every sample, and the logits. */
+export async function inputGradients(
+  model: LoadedModel,
+  inputs: Tensor,
+  targets: Int32Array,
+  methodId: string,
+  batchSize?: number,
+): Promise<{ gradients: Tensor; logits: Tensor }> {
+  const n = inputs.shape[0];
+  const per = sizeOf(inputs.shape.slice(1));
+  const grads = new Float32Array(n * per);
+  const logits = new Float32Array(n * model.outputSize);
+  const x = inputs.data as Float32Array;
+  await streamGradients({
+    model,
+    methodId,
+    rows: n,
+    batchSize,
+    fill: (row, xRow) => {
+      xRow.set(x.subarray(row * per, (row + 1) * per));
+      return targets[row];
+    },
+    consume: (row, g, l) => {
+      grads.set(g, row * per);
+      logits.set(l, row * model.outputSize);
+    },
+  });
+  return {
+    gradients: { dtype: 'float32', shape: [...inputs.shape], data: grads },
+    logits: { dtype: 'float32', shape: [n, model.outputSize], data: logits },
+  };
+}

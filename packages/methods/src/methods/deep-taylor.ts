@@ -1,0 +1,29 @@
+import type { ParamSpec } from '@blameboard/core';
+import { DEEP_TAYLOR } from '../rules/lrp/composites.js';
+import type { LrpSettings } from '../rules/lrp/ruleset.js';
+import type { AttributionMethod } from '../types.js';
+import { explainWithLrp, resolveBounds, ruleParams } from './lrp-explain.js';
+
+export const deepTaylorParams: ParamSpec[] = [
+  { name: 'low', type: 'json', description: 'lowest input value: a number or one per channel (default: the input range)' },
+  { name: 'high', type: 'json', description: 'highest input value: a number or one per channel (default: the input range)' },
+];
+
+export const deepTaylor: AttributionMethod = {
+  id: 'deep-taylor',
+  description: 'deep Taylor decomposition: LRP with z-box on the first linear layer and z-plus on the others',
+  kind: 'compiled',
+  params: deepTaylorParams,
+  async explain(request) {
+    const bounds = resolveBounds(request.params, request.data, request.inputs);
+    const settings: LrpSettings = {
+      composite: DEEP_TAYLOR,
+      params: ruleParams({}, bounds),
+      layerRules: [],
+      stabilizer: 1e-6,
+      bias: 'absorb',
+      maxpool: 'winner-take-all',
+    };
+    return explainWithLrp(request, 'deep-taylor', settings, `deep-taylor:${JSON.stringify(bounds)}`);
+  },
+};

@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { disposeSessions, float32, sizeOf, type Tensor } from '@blameboard/core';
+import { explain } from '../registry.js';
+import { targetLogits } from '../forward-rows.js';
+import { graphOf, int, ints, node, randomTensor } from '../test-utils/graphs.js';
+import { modelFrom, residualNet, smallCnn, smoothMlp } from '../test-utils/models.js';
+
+afterAll(() => disposeSessions());
+
+function rowSums(t: Tensor): number[] {
+  const per = sizeOf(t.shape.slice(1));
+  return Array.from({ length: t.shape[0] }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < per; j++) s += t.data[i * per + j] as number;
+    return s;
+  });
+}
+
+describe('deeplift', () => {
+  it('sums to the output difference f(x) − f(x′) (summation-to-delta) within 1e-4', async () => {
+    for (const [graph, shape] of [
+      [smallCnn(2), [3, 2, 8, 8]],
+      [residualNet(3), [3, 1, 6, 6]],
+      [smoothMlp(4), [3, 5]],
+    ] as const) {
+      const model = await modelFrom(graph, 'deeplift-delta');
+      const x = randomTensor([...shape], 31);
+      const targets = Int32Array.of(0, 1, 2);
+      for (const baseline of ['zero', 0.3, 'uniform'] as const) {
+        const { attributions } = await explain({ model, inputs: x, targets, method: 'deeplift', params: { baseline } });
+        const ref = (await import('../baselines.js')).makeBaseline(baseline, x, { seed: 0 });
+        const fx = await targetLogits(model, x, targets);
+        const fb = await targetLogits(model, ref, targets);
+        rowSums(attributions).forEach((s, i) => {
+          const delta = fx[i] - fb[i];
+          expect(Math.abs(s - delta)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(delta)));
+        });
+      }
+    }
+  });
+
+  it('routes max-pool changes as Captum does: to the input’s argmax when y grows, the baseline’s when it shrinks', async () => {
+    const g = graphOf([node('MaxPool', ['x'], ['p'], { kernel_shape: ints([2]), strides: ints([2]) }), node('Flatten', ['p'], ['y'])], {}, ['N', 1, 2]);
+    const model = await modelFrom(g, 'deeplift-maxpool');
+    // The baseline is the number 2 for both cases; x = [1, 3] grows the max (2 → 3), x = [1, 0] shrinks it (2 → 1).
+    const x = float32([2, 1, 2], [1, 3, 1, 0]);
+    const { attributions } = await explain({ model, inputs: x, targets: Int32Array.of(0, 0), method: 'deeplift', params: { baseline: 2 } });
+    const a = Array.from(attributions.data as Float32Array);
+    expect(a[0]).toBeCloseTo(0, 6);
+    expect(a[1]).toBeCloseTo(1, 6);
+    expect(a[2]).toBeCloseTo(-1, 6);
+    expect(a[3]).toBeCloseTo(0, 6);
+  });
+
+  it('equals (x − x′) ⊙ gradient on a linear model', async () => {
+    const w = randomTensor([3, 4], 5);
+    const model = await modelFrom(graphOf([node('Gemm', ['x', 'w'], ['y'], { transB: int(1) })], { w }, ['N', 4]), 'deeplift-linear');
+    const x = randomTensor([1, 4], 6);
+    const { attributions } = await explain({ model, inputs: x, targets: Int32Array.of(2), method: 'deeplift', params: { baseline: -0.5 } });
+    Array.from(attributions.data as Float32Array).forEach((v, j) => expect(v).toBeCloseTo(((x.data[j] as number) + 0.5) * (w.data[8 + j] as number), 5));
+  });
+
+  it('stays finite where Δz = 0 (the Rescale rule falls back to g′(z))', async () => {
+    const model = await modelFrom(smallCnn(2), 'deeplift-same');
+    // Only one pixel differs from the baseline: most units see Δz = 0 exactly.
+    const x = float32([1, 2, 8, 8], new Float32Array(128).fill(0.3));
+    (x.data as Float32Array)[27] = 1;
+    const { attributions } = await explain({ model, inputs: x, targets: Int32Array.of(1), method: 'deeplift', params: { baseline: 0.3 } });
+    const a = Array.from(attributions.data as Float32Array);
+    expect(a.every(Number.isFinite)).toBe(true);
+    expect(a.filter((v, i) => i !== 27 && v !== 0)).toEqual([]);
+    const fx = await targetLogits(model, x, Int32Array.of(1));
+    const fb = await targetLogits(model, float32([1, 2, 8, 8], new Float32Array(128).fill(0.3)), Int32Array.of(1));
+    expect(Math.abs(fx[0] - fb[0])).toBeGreaterThan(1e-3);
+    expect(a[27]).toBeCloseTo(fx[0] - fb[0], 5);
+  });
+});

@@ -1,0 +1,119 @@
+import { foldBatchNorm, linearLayers, sizeOf, UsageError, type IrGraph, type Tensor } from '@blameboard/core';
+import { compiledHandle, DEFAULT_BATCH_SIZE, requireGraph } from '../compiled.js';
+import { streamRows } from '../row-stream.js';
+import { parseBound, type RuleParams } from '../rules/lrp/composites.js';
+import type { Bound } from '../rules/lrp/z-box.js';
+import { biasOutputName, lrpRuleSet, type LrpSettings } from '../rules/lrp/ruleset.js';
+import type { DataContext, ExplainRequest, ExplainResult } from '../types.js';
+
+const folded = new WeakMap<IrGraph, IrGraph>();
+
+/** The model's graph with BatchNorms folded into the layers before them (Zennit's canonizer). */
+export function canonicalGraph(graph: IrGraph): IrGraph {
+  let g = folded.get(graph);
+  if (!g) {
+    g = foldBatchNorm(graph);
+    folded.set(graph, g);
+  }
+  return g;
+}
+
+/**
+ * z-box bounds: the given `low`/`high`, else the data's input range, else the min/max of the
+ * inputs being explained.
+ */
+export function resolveBounds(params: Record<string, unknown>, data: DataContext | undefined, inputs: Tensor): { low: Bound; high: Bound } {
+  let fallback: [number, number] | undefined = data?.range;
+  const bound = (name: 'low' | 'high'): Bound => {
+    if (params[name] !== undefined) return parseBound(params[name], `LRP parameter '${name}'`);
+    if (!fallback) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < inputs.data.length; i++) {
+        const v = Number(inputs.data[i]);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      fallback = [lo, hi];
+    }
+    return name === 'low' ? fallback[0] : fallback[1];
+  };
+  const low = bound('low');
+  const high = bound('high');
+  if (typeof low === 'number' && typeof high === 'number' && low > high) {
+    throw new UsageError(`LRP z-box bounds need low ≤ high, got low = ${low}, high = ${high}`);
+  }
+  return { low, high };
+}
+
+/** Compiles (once per model and configuration) and runs an LRP rule set; R starts as f_t(x) at the target. */
+export async function explainWithLrp(
+  request: ExplainRequest,
+  methodId: string,
+  settings: LrpSettings,
+  configKey: string,
+): Promise<ExplainResult> {
+  const { model, inputs, targets } = request;
+  const graph = canonicalGraph(requireGraph(model, methodId));
+  // Non-negative inputs (pixels) get a graph without the x⁻ passes of the first layer's rule.
+  const inputNonNegative = minimum(inputs) >= 0;
+  const compiledSettings = { ...settings, inputNonNegative };
+  const handle = await compiledHandle({ ...model, graph }, methodId, `${configKey}:bn-folded:${inputNonNegative ? 'x≥0' : 'x'}`, () => lrpRuleSet(compiledSettings), {
+    start: 'seed-times-output',
+  });
+  const { meta } = handle;
+  const n = inputs.shape[0];
+  const rowShape = inputs.shape.slice(1);
+  const per = sizeOf(rowShape);
+  const classes = model.outputSize;
+  const attributions = new Float32Array(n * per);
+  const layers = linearLayers(graph);
+  const biasNames = layers.map((_, i) => meta.extraOutputs[biasOutputName(i)]);
+  const bias = layers.map(() => new Array<number>(n).fill(0));
+  const x = inputs.data as Float32Array;
+
+  await streamRows({
+    session: handle.session,
+    fixedBatch: handle.fixedBatch,
+    inputs: [
+      { name: meta.inputNames.input, shape: rowShape },
+      { name: meta.inputNames.seed, shape: [classes] },
+    ],
+    rows: n,
+    batchSize: request.batchSize ?? DEFAULT_BATCH_SIZE,
+    fill(row, [xView, seedView]) {
+      xView.set(x.subarray(row * per, (row + 1) * per));
+      seedView[targets[row]] = 1;
+    },
+    consume(row, outputs) {
+      attributions.set(outputs[meta.outputNames[0]], row * per);
+      biasNames.forEach((name, i) => {
+        if (name) bias[i][row] = outputs[name][0];
+      });
+    },
+  });
+
+  const result: ExplainResult = { attributions: { dtype: 'float32', shape: [...inputs.shape], data: attributions } };
+  if (settings.bias === 'explicit') {
+    result.biasRelevance = layers.map((node, i) => ({ layer: node.name || `${node.opType}#${i}`, perSample: bias[i] }));
+  }
+  return result;
+}
+
+function minimum(t: Tensor): number {
+  let m = Infinity;
+  for (let i = 0; i < t.data.length; i++) m = Math.min(m, Number(t.data[i]));
+  return m;
+}
+
+/** Rule parameters shared by the LRP methods' settings. */
+export function ruleParams(params: Record<string, unknown>, bounds: { low: Bound; high: Bound }): RuleParams {
+  return {
+    epsilon: (params.epsilon as number | undefined) ?? 1e-6,
+    gamma: (params.gamma as number | undefined) ?? 0.25,
+    alpha: (params.alpha as number | undefined) ?? 2,
+    beta: (params.beta as number | undefined) ?? 1,
+    low: bounds.low,
+    high: bounds.high,
+  };
+}

@@ -1,0 +1,56 @@
+import type { ParamSpec } from '@blameboard/core';
+import { compositeMap, LRP_COMPOSITES, LRP_RULES, parseLayerRules } from '../rules/lrp/composites.js';
+import { MAXPOOL_MODES, type MaxPoolMode } from '../rules/lrp/maxpool.js';
+import { BIAS_MODES, type BiasMode, type LrpSettings } from '../rules/lrp/ruleset.js';
+import type { AttributionMethod } from '../types.js';
+import { explainWithLrp, resolveBounds, ruleParams } from './lrp-explain.js';
+
+export const lrpParams: ParamSpec[] = [
+  { name: 'composite', type: 'string', description: 'which rule on which linear layer (Zennit 0.5.1 composites)', default: 'epsilon-gamma-box', choices: [...LRP_COMPOSITES] },
+  { name: 'epsilon', type: 'number', description: 'ε of the epsilon rule (0: LRP-0)', default: 1e-6, min: 0 },
+  { name: 'gamma', type: 'number', description: 'γ of the gamma rule', default: 0.25, min: 0 },
+  { name: 'alpha', type: 'number', description: 'α of the alpha-beta rule (α − β = 1)', default: 2, min: 0 },
+  { name: 'beta', type: 'number', description: 'β of the alpha-beta rule', default: 1, min: 0 },
+  { name: 'low', type: 'json', description: 'z-box lowest input value: a number or one per channel (default: the input range)' },
+  { name: 'high', type: 'json', description: 'z-box highest input value: a number or one per channel (default: the input range)' },
+  { name: 'stabilizer', type: 'number', description: 'added to denominators (with their sign) by every rule but epsilon', default: 1e-6, min: 0 },
+  {
+    name: 'layerRules',
+    type: 'json',
+    description: `per-layer overrides [{ "layer": i, "rule": …, …parameters }], i counting linear layers from the input; rules: ${LRP_RULES.join(', ')}`,
+    default: [],
+  },
+  { name: 'bias', type: 'string', description: "absorb: the bias keeps its share; zero: biases set to 0 in the rules; explicit: each layer's bias relevance is reported", default: 'absorb', choices: [...BIAS_MODES] },
+  { name: 'maxpool', type: 'string', description: 'winner-take-all (the gradient) or proportional to the positive inputs of each window', default: 'winner-take-all', choices: [...MAXPOOL_MODES] },
+];
+
+/** True when some layer may get z-box with the method's own low/high (they then belong in the cache key). */
+function usesBounds(composite: string, layerRules: { rule: string; low?: unknown; high?: unknown }[]): boolean {
+  return composite === 'epsilon-gamma-box' || layerRules.some((r) => r.rule === 'z-box' && (r.low === undefined || r.high === undefined));
+}
+
+export const lrp: AttributionMethod = {
+  id: 'lrp',
+  description: 'layer-wise relevance propagation: relevance f_t(x) flows back layer by layer by per-layer rules (Zennit 0.5.1 rules and composites)',
+  kind: 'compiled',
+  params: lrpParams,
+  async explain(request) {
+    const p = request.params;
+    const composite = String(p.composite ?? 'epsilon-gamma-box');
+    const layerRules = parseLayerRules(p.layerRules);
+    const map = compositeMap(composite);
+    const needsBounds = usesBounds(composite, layerRules);
+    const bounds = needsBounds ? resolveBounds(p, request.data, request.inputs) : { low: 0, high: 0 };
+    const settings: LrpSettings = {
+      composite: map,
+      params: ruleParams(p, bounds),
+      layerRules,
+      stabilizer: (p.stabilizer as number | undefined) ?? 1e-6,
+      bias: (p.bias as BiasMode | undefined) ?? 'absorb',
+      maxpool: (p.maxpool as MaxPoolMode | undefined) ?? 'winner-take-all',
+    };
+    // Bounds not in use stay 0 so that explaining new inputs (whose min/max differ) reuses the session.
+    const key = JSON.stringify({ composite, ...settings.params, layerRules, stabilizer: settings.stabilizer, bias: settings.bias, maxpool: settings.maxpool });
+    return explainWithLrp(request, 'lrp', settings, `lrp:${key}`);
+  },
+};

@@ -1,0 +1,46 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { disposeSessions, InputError, UsageError } from '@blameboard/core';
+import { explain, getMethod, methods } from './registry.js';
+import { randomTensor } from './test-utils/graphs.js';
+import { modelFrom, smoothMlp } from './test-utils/models.js';
+
+afterAll(() => disposeSessions());
+
+describe('method registry', () => {
+  it('lists every SPEC §3 method once', () => {
+    const ids = methods.map((m) => m.id);
+    for (const id of ['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad', 'deeplift', 'lrp', 'deep-taylor', 'occlusion', 'blame', 'uniform', 'random']) {
+      expect(ids).toContain(id);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('refuses an unknown method, listing the known ones', () => {
+    expect(() => getMethod('saliency')).toThrow(UsageError);
+    expect(() => getMethod('saliency')).toThrow(/unknown method 'saliency'; known methods: gradient, gradient-x-input, integrated-gradients/);
+  });
+
+  it('refuses an unknown parameter, listing the known ones', async () => {
+    const model = await modelFrom(smoothMlp(1), 'registry');
+    const inputs = randomTensor([1, 5], 1);
+    await expect(explain({ model, inputs, targets: Int32Array.of(0), method: 'smoothgrad', params: { sigma: 0.2 } })).rejects.toThrow(
+      /unknown parameter 'sigma' for method 'smoothgrad'; known parameters: samples, noise, variant, multiplyByInput, seed/,
+    );
+    await expect(explain({ model, inputs, targets: Int32Array.of(0), method: 'uniform', params: { seed: 1 } })).rejects.toThrow(/known parameters: \(none\)/);
+  });
+
+  it('refuses bad inputs and targets with one-line input errors', async () => {
+    const model = await modelFrom(smoothMlp(1), 'registry');
+    await expect(explain({ model, inputs: randomTensor([1, 4], 1), targets: Int32Array.of(0), method: 'gradient' })).rejects.toThrow(InputError);
+    await expect(explain({ model, inputs: randomTensor([1, 5], 1), targets: Int32Array.of(3), method: 'gradient' })).rejects.toThrow(/out of range/);
+  });
+
+  it('fills defaults from the parameter specs', () => {
+    const ig = getMethod('integrated-gradients');
+    expect(Object.fromEntries(ig.params.filter((p) => p.default !== undefined).map((p) => [p.name, p.default]))).toMatchObject({
+      steps: 32,
+      rule: 'gauss-legendre',
+      baseline: 'zero',
+    });
+  });
+});

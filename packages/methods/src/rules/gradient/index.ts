@@ -1,0 +1,79 @@
+import type { BackwardRule, IrNode, RuleSet } from '@blameboard/core';
+import { unsupported } from '../attributes.js';
+import { ACTIVATIONS, activationGradient, clipGradient } from './activation.js';
+import { addGradient, divGradient, mulGradient, negGradient, subGradient, sumGradient } from './arithmetic.js';
+import { batchNormGradient, checkBatchNorm } from './batchnorm.js';
+import { concatGradient } from './concat.js';
+import { convGradient, convTransposeGradient } from './conv.js';
+import { gemmGradient, matMulGradient } from './dense.js';
+import { checkPad, padGradient } from './pad.js';
+import {
+  averagePoolGradient,
+  checkAveragePool,
+  checkMaxPool,
+  globalAveragePoolGradient,
+  globalMaxPoolGradient,
+  maxPoolGradient,
+} from './pool.js';
+import { reluMaxPoolGradients } from './relu-maxpool.js';
+import { identityGradient, reshapeGradient, transposeGradient } from './shape.js';
+import { logSoftmaxGradient, softmaxGradient } from './softmax.js';
+
+/** The vector–Jacobian product of each supported operator, by op type. */
+export const GRADIENT_RULES: Readonly<Record<string, BackwardRule>> = {
+  Conv: convGradient,
+  ConvTranspose: convTransposeGradient,
+  Gemm: gemmGradient,
+  MatMul: matMulGradient,
+  Add: addGradient,
+  Sub: subGradient,
+  Mul: mulGradient,
+  Div: divGradient,
+  Sum: sumGradient,
+  Neg: negGradient,
+  ...Object.fromEntries(ACTIVATIONS.map((op) => [op, activationGradient])),
+  Clip: clipGradient,
+  MaxPool: maxPoolGradient,
+  AveragePool: averagePoolGradient,
+  GlobalAveragePool: globalAveragePoolGradient,
+  GlobalMaxPool: globalMaxPoolGradient,
+  BatchNormalization: batchNormGradient,
+  Flatten: reshapeGradient,
+  Reshape: reshapeGradient,
+  Squeeze: reshapeGradient,
+  Unsqueeze: reshapeGradient,
+  Transpose: transposeGradient,
+  Concat: concatGradient,
+  Pad: padGradient,
+  Identity: identityGradient,
+  Dropout: identityGradient,
+  Softmax: softmaxGradient,
+  LogSoftmax: logSoftmaxGradient,
+};
+
+/** Configurations a rule cannot handle, refused before anything is emitted. */
+const CHECKS: Record<string, (node: IrNode) => void> = {
+  MaxPool: checkMaxPool,
+  AveragePool: checkAveragePool,
+  BatchNormalization: checkBatchNorm,
+  Pad: checkPad,
+};
+
+/** Looks a node up in a table of rules, refusing foreign domains and unchecked configurations. */
+export function ruleFromTable(table: Readonly<Record<string, BackwardRule>>, node: IrNode): BackwardRule {
+  if (node.domain !== '' && node.domain !== 'ai.onnx') throw unsupported(node, `domain '${node.domain}'`);
+  const rule = table[node.opType];
+  if (!rule) throw unsupported(node, 'operator not in the rule table');
+  CHECKS[node.opType]?.(node);
+  return rule;
+}
+
+/**
+ * Plain autodiff: every node passes the vector–Jacobian product of its operator (ReLU → MaxPool
+ * as a pair, unless `overrides` replaces either).
+ */
+export function gradientRules(overrides: Readonly<Record<string, BackwardRule>> = {}): RuleSet {
+  const pair = overrides.Relu || overrides.MaxPool ? {} : reluMaxPoolGradients();
+  const table = { ...GRADIENT_RULES, ...pair, ...overrides };
+  return { ruleFor: (node) => ruleFromTable(table, node) };
+}
