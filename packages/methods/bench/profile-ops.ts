@@ -17,8 +17,19 @@ import { gradientRules } from '../src/rules/gradient/index.js';
 import { compositeMap } from '../src/rules/lrp/composites.js';
 import { lrpRuleSet } from '../src/rules/lrp/ruleset.js';
 
-// onnxruntime-node through core's dependency (this package does not depend on it directly).
-const ort = createRequire(fileURLToPath(new URL('../../core/package.json', import.meta.url)))('onnxruntime-node') as typeof import('onnxruntime-node');
+/** The part of onnxruntime-node used here; loaded through core's dependency (this package has none). */
+interface Ort {
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+  InferenceSession: {
+    create(model: Uint8Array, options: Record<string, unknown>): Promise<{
+      inputNames: readonly string[];
+      run(feeds: Record<string, unknown>): Promise<unknown>;
+      endProfiling(): void;
+      release(): Promise<void>;
+    }>;
+  };
+}
+const ort = createRequire(fileURLToPath(new URL('../../core/package.json', import.meta.url)))('onnxruntime-node') as Ort;
 
 const threads = Number(process.argv[2] ?? 2);
 const top = Number(process.argv[3] ?? 12);
