@@ -76,7 +76,7 @@ function valueRange(x: Float32Array): [number, number] {
  * [H, W]), the only one for vectors — with reflected borders (scipy's gaussian_filter default,
  * as Quantus uses) and a kernel truncated at 4σ.
  */
-export function gaussianBlur(sample: Float32Array, shape: number[], sigma: number): Float32Array {
+export function gaussianBlur(sample: Float32Array, shape: readonly number[], sigma: number): Float32Array {
   if (sigma <= 0) return Float32Array.from(sample);
   const axes = shape.length >= 2 ? [shape.length - 2, shape.length - 1] : [0];
   const radius = Math.max(1, Math.ceil(4 * sigma));

@@ -1,6 +1,6 @@
 import type { Tensor } from '@blameboard/core';
 import { Rng, sizeOf, UsageError } from '@blameboard/core';
-import { isImageShape } from './regions.js';
+import { gaussianBlur } from '@blameboard/methods';
 
 /** A perturbation fill or baseline (SPEC §3/§4): `zero`, `mean`, `uniform`, `blur` or a number. */
 export type FillKind = 'zero' | 'mean' | 'uniform' | 'blur' | number;
@@ -80,45 +80,8 @@ export function inputRange(inputs: Tensor | undefined, owner = 'fill'): [number,
   return [lo, hi];
 }
 
-/**
- * Gaussian blur over the spatial axes (the last two for images, the feature axis for vectors),
- * each channel alone: separable kernel exp(−d²/2σ²) truncated at max(1, ⌈4σ⌉), normalised to
- * sum 1, with reflected borders (scipy's gaussian_filter default, as Quantus and the methods'
- * `blur` baseline use), so a blur fill equals the blur baseline. σ ≤ 0 returns a copy.
- */
-export function gaussianBlur(x: Float32Array, sampleShape: readonly number[], sigma: number): Float32Array {
-  if (!(sigma > 0)) return Float32Array.from(x);
-  const radius = Math.max(1, Math.ceil(4 * sigma));
-  const kernel = new Float64Array(2 * radius + 1);
-  let total = 0;
-  for (let j = -radius; j <= radius; j++) total += kernel[j + radius] = Math.exp(-(j * j) / (2 * sigma * sigma));
-  for (let j = 0; j < kernel.length; j++) kernel[j] /= total;
-  const axes = isImageShape(sampleShape) ? [sampleShape.length - 2, sampleShape.length - 1] : [0];
-  let current = Float64Array.from(x);
-  for (const axis of axes) {
-    const len = sampleShape[axis];
-    const stride = sizeOf(sampleShape.slice(axis + 1));
-    const next = new Float64Array(current.length);
-    for (let flat = 0; flat < current.length; flat++) {
-      const pos = Math.floor(flat / stride) % len;
-      const base = flat - pos * stride;
-      let acc = 0;
-      for (let j = -radius; j <= radius; j++) acc += kernel[j + radius] * current[base + reflect(pos + j, len) * stride];
-      next[flat] = acc;
-    }
-    current = next;
-  }
-  return Float32Array.from(current);
-}
-
-/** scipy 'reflect' (d c b a | a b c d | d c b a), repeated for offsets beyond one period. */
-function reflect(i: number, len: number): number {
-  if (len === 1) return 0;
-  const period = 2 * len;
-  let m = ((i % period) + period) % period;
-  if (m >= len) m = period - 1 - m;
-  return m;
-}
+// One blur for fills and baselines, so a blur fill equals the methods' blur baseline exactly.
+export { gaussianBlur };
 
 /** The whole-batch baseline x′ for a fill kind (every sample filled). */
 export function fillBatch(kind: FillKind | string, inputs: Tensor, ctx: Omit<FillContext, 'sampleShape' | 'inputs'>): Tensor {
