@@ -2,7 +2,8 @@ import { saveNpy } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
 import { optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, readInputs, readTargets } from '../context.js';
-import { writeJsonAtomic, type Io } from '../io.js';
+import { renderHeatmaps } from '../heatmap.js';
+import { writeFileAtomic, writeJsonAtomic, type Io } from '../io.js';
 
 export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('explain', argv, {
@@ -14,6 +15,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     out: { type: 'string' },
     'bias-out': { type: 'string' },
     'batch-size': { type: 'string' },
+    heatmap: { type: 'string' },
   });
   const out = required('explain', values, 'out');
   const method = required('explain', values, 'method');
@@ -38,6 +40,8 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   if (biasOut) {
     writeJsonAtomic(biasOut, { method, params, biasRelevance: result.biasRelevance ?? [] });
   }
+  const heatmap = optional(values, 'heatmap');
+  if (heatmap) writeFileAtomic(heatmap, renderHeatmaps(inputs, result.attributions));
   io.err(`${method}: ${inputs.shape[0]} inputs in ${ms.toFixed(0)} ms → ${out}`);
   return 0;
 }
