@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '@blameboard/core';
 import { morfOrder, regionGrid, regionScores, stageCounts } from './regions.js';
 
 describe('regionGrid', () => {
@@ -33,6 +34,24 @@ describe('ordering', () => {
 
   it('orders by decreasing score with ties by region index', () => {
     expect(Array.from(morfOrder([1, 3, 1, 3, -2]))).toEqual([1, 3, 0, 2, 4]);
+  });
+
+  it('gives the definition’s order for short and long lists with many ties, ±0 and infinities', () => {
+    // Reference from the definition alone: a region precedes every region with a lower score and
+    // every equal-scored region of higher index, so its position is the count of those before it.
+    const reference = (scores: number[]) => {
+      const order = new Array<number>(scores.length);
+      scores.forEach((s, i) => {
+        order[scores.filter((t, j) => t > s || (t === s && j < i)).length] = i;
+      });
+      return order;
+    };
+    const rng = new Rng(5);
+    for (const n of [1, 2, 7, 49, 64, 65, 200]) {
+      const scores = Array.from({ length: n }, () => [-1.5, -0, 0, 0.25, 2, 7][rng.int(6)] * (rng.next() < 0.2 ? rng.next() : 1));
+      expect(Array.from(morfOrder(scores)), `n = ${n}`).toEqual(reference(scores));
+    }
+    expect(Array.from(morfOrder([0, Infinity, -Infinity, Infinity, 3]))).toEqual([1, 3, 4, 0, 2]);
   });
 
   it('counts regions per stage as round(k·fraction·R/L) with halves up', () => {

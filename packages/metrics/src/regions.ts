@@ -67,11 +67,31 @@ export function regionScores(grid: RegionGrid, attr: ArrayLike<number>, offset: 
   return scores;
 }
 
+/** Regions up to which morfOrder sorts by insertion (selectivity sorts one list per sample). */
+const INSERTION_SORT_MAX = 64;
+
 /** Most-relevant-first order: decreasing score, ties by row-major region index. */
 export function morfOrder(scores: ArrayLike<number>): Int32Array {
-  const idx = Array.from({ length: scores.length }, (_, i) => i);
-  idx.sort((a, b) => (scores[b] - scores[a]) || a - b);
-  return Int32Array.from(idx);
+  const n = scores.length;
+  let finite = true;
+  for (let i = 0; i < n && finite; i++) finite = Number.isFinite(scores[i]);
+  if (n > INSERTION_SORT_MAX || !finite) {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    idx.sort((a, b) => (scores[b] - scores[a]) || a - b);
+    return Int32Array.from(idx);
+  }
+  // Finite scores make the order total, so any correct sort gives the same permutation.
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = scores[i];
+    let j = i - 1;
+    while (j >= 0 && scores[order[j]] < s) {
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = i;
+  }
+  return order;
 }
 
 /**

@@ -150,3 +150,16 @@ describe('selectivity metric on an ONNX model', () => {
     );
   });
 });
+
+describe('selectivity fill guard', () => {
+  it('refuses a fill with a non-finite value in one line (the scorer does not rescan the rows)', async () => {
+    const { evaluate } = await import('./registry.js');
+    const { linearModel, uniformInputs } = await import('./test-utils/models.js');
+    const model = await linearModel([[1, 2, 3], [-1, 0, 2]], [0, 0.1], [3]);
+    const inputs = uniformInputs([2, 3], 1);
+    const mean = float32([3], [0.5, NaN, 0.5]);
+    await expect(
+      evaluate({ model, inputs, targets: new Int32Array(2), attributions: inputs, metric: 'selectivity', params: { fill: 'mean', steps: 3 }, data: { mean } }),
+    ).rejects.toThrow(/^selectivity fill: value NaN at feature 1 is not finite$/);
+  });
+});
