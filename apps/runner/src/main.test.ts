@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { float32, loadNpy, OnnxSession, saveNpy, tensor, writeOnnx, readOnnx } from '@blameboard/core';
 import { loadDataset } from '@blameboard/datasets';
@@ -68,6 +68,18 @@ describe('blameboard predict', () => {
       expect(got.shape).toEqual([16, 10]);
       expect(Array.from(got.data as Float32Array)).toEqual(Array.from(expected.data as Float32Array));
     }
+  });
+
+  it('runs a tfjs model.json like the ONNX export of the same model', async () => {
+    const dir = scratchDir();
+    const inputs = await mnistInputs(dir, 8);
+    const entry = getZooEntry('mnist-cnn');
+    const modelJson = join(dirname(entry.file), 'tfjs', 'mnist-cnn', 'model.json');
+    const run = await runCli('predict', '--model', modelJson, '--inputs', inputs, '--out', join(dir, 'tfjs.npy'));
+    expect(run.code, run.stderr).toBe(0);
+    const expected = (await ortLogits(entry.file, loadNpy(inputs))).data as Float32Array;
+    const got = loadNpy(join(dir, 'tfjs.npy')).data as Float32Array;
+    expected.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThanOrEqual(1e-4));
   });
 
   it('refuses NaN inputs and a wrong shape with one line and exit 2, writing nothing', async () => {
