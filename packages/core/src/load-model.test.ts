@@ -156,6 +156,25 @@ describe('validateInputs and validateTargets', () => {
     await expect(forward(m, x)).rejects.toThrow(InputError);
   });
 
+  it('finds a non-finite value at any position and passes extreme finite ones', async () => {
+    const m = await loadModel(fixture('pytorch-style.onnx'));
+    const x = randn([2, 3, 8, 8]);
+    const d = x.data as Float32Array;
+    d[0] = 3.4e38;
+    d[1] = -3.4e38;
+    d[2] = -0;
+    d[3] = 1e-45;
+    expect(() => validateInputs(m, x)).not.toThrow();
+    for (const flat of [0, 1, 2, 3, 4, 5, 6, 7, d.length - 1]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const keep = d[flat];
+        d[flat] = bad;
+        expect(() => validateInputs(m, x)).toThrow(`(flat index ${flat})`);
+        d[flat] = keep;
+      }
+    }
+  });
+
   it('refuses out-of-range targets and a count mismatch', async () => {
     const m = await loadModel(fixture('mlp.onnx'));
     expect(() => validateTargets(m, Int32Array.of(0, 2, 1), 3)).not.toThrow();

@@ -125,3 +125,9 @@ export function oneHot(targets: ArrayLike<number>, classes: number): Tensor {
   for (let i = 0; i < targets.length; i++) data[i * classes + targets[i]] = 1;
   return { dtype: 'float32', shape: [targets.length, classes], data };
 }
+
+/** The samples as the float32 feed a compiled graph takes: the caller's tensor itself when it already is one. */
+export function float32Feed(inputs: Tensor): Tensor {
+  if (inputs.dtype === 'float32' && inputs.data instanceof Float32Array) return inputs;
+  return { dtype: 'float32', shape: inputs.shape, data: Float32Array.from(inputs.data as ArrayLike<number>) };
+}

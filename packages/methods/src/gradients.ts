@@ -1,7 +1,7 @@
-import { sizeOf, type LoadedModel, type Tensor } from '@blameboard/core';
-import { compiledHandle, DEFAULT_BATCH_SIZE, type CompiledHandle } from './compiled.js';
+import { type LoadedModel, type Tensor } from '@blameboard/core';
+import { compiledHandle, DEFAULT_BATCH_SIZE, float32Feed, oneHot, type CompiledHandle } from './compiled.js';
 import { gradientRules } from './rules/gradient/index.js';
-import { streamRows } from './row-stream.js';
+import { runChunks, streamRows } from './row-stream.js';
 
 /** The plain gradient graph of a model (shared by gradient, gradient×input, IG and SmoothGrad). */
 export function gradientHandle(model: LoadedModel, methodId: string): Promise<CompiledHandle> {
@@ -40,7 +40,7 @@ export async function streamGradients(r: GradientRows): Promise<void> {
   });
 }
 
-/** ∂f_{t_n}/∂x_n for every sample, and the logits. */
+/** ∂f_{t_n}/∂x_n for every sample, and the logits (the gradient graph outputs them alongside). */
 export async function inputGradients(
   model: LoadedModel,
   inputs: Tensor,
@@ -48,27 +48,34 @@ export async function inputGradients(
   methodId: string,
   batchSize?: number,
 ): Promise<{ gradients: Tensor; logits: Tensor }> {
+  const handle = await gradientHandle(model, methodId);
+  const { input, seed } = handle.meta.inputNames;
+  const gradName = handle.meta.outputNames[0];
   const n = inputs.shape[0];
-  const per = sizeOf(inputs.shape.slice(1));
-  const grads = new Float32Array(n * per);
-  const logits = new Float32Array(n * model.outputSize);
-  const x = inputs.data as Float32Array;
-  await streamGradients({
-    model,
-    methodId,
+  const classes = model.outputSize;
+  let grads: Float32Array | undefined;
+  let logits: Float32Array | undefined;
+  await runChunks({
+    session: handle.session,
+    fixedBatch: handle.fixedBatch,
+    feeds: { [input]: float32Feed(inputs), [seed]: oneHot(targets, classes) },
     rows: n,
-    batchSize,
-    fill: (row, xRow) => {
-      xRow.set(x.subarray(row * per, (row + 1) * per));
-      return targets[row];
-    },
-    consume: (row, g, l) => {
-      grads.set(g, row * per);
-      logits.set(l, row * model.outputSize);
+    batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
+    consume: (start, count, out) => {
+      const g = out[gradName].data as Float32Array;
+      const l = out[handle.meta.logits].data as Float32Array;
+      // One chunk (the usual case): the session's fresh outputs are the result, uncopied.
+      if (count === n) {
+        grads = g;
+        logits = l;
+        return;
+      }
+      (grads ??= new Float32Array(inputs.data.length)).set(g, start * (g.length / count));
+      (logits ??= new Float32Array(n * classes)).set(l, start * classes);
     },
   });
   return {
-    gradients: { dtype: 'float32', shape: [...inputs.shape], data: grads },
-    logits: { dtype: 'float32', shape: [n, model.outputSize], data: logits },
+    gradients: { dtype: 'float32', shape: [...inputs.shape], data: grads! },
+    logits: { dtype: 'float32', shape: [n, classes], data: logits! },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OnnxSession, Tensor } from '@blameboard/core';
-import { streamRows } from './row-stream.js';
+import { runChunks, streamRows } from './row-stream.js';
 
 /** A stand-in session that doubles its input and records how many rows each run got. */
 function fakeSession(runs: number[]): OnnxSession {
@@ -45,5 +45,41 @@ describe('streamRows', () => {
     });
     expect(runs).toEqual([2, 2, 2]);
     expect(seen).toEqual([2, 4, 6, 8, 10]);
+  });
+});
+
+describe('runChunks', () => {
+  const x: Tensor = { dtype: 'float32', shape: [5, 2], data: Float32Array.from({ length: 10 }, (_, i) => i) };
+
+  it('runs a batch that fits as the caller’s tensor, uncopied', async () => {
+    let fed: Tensor | undefined;
+    const session = { run: async (feeds: Record<string, Tensor>) => ((fed = feeds.x), { y: feeds.x }) } as unknown as OnnxSession;
+    await runChunks({ session, feeds: { x }, rows: 5, batchSize: 8, consume: () => undefined });
+    expect(fed).toBe(x);
+  });
+
+  it('splits into chunks of at most batchSize rows, each seeing its own rows', async () => {
+    const runs: number[] = [];
+    const seen: number[] = [];
+    await runChunks({
+      session: fakeSession(runs),
+      feeds: { x },
+      rows: 5,
+      batchSize: 2,
+      consume: (start, count, out) => {
+        expect(out.y.shape).toEqual([count, 2]);
+        seen.push(start, ...(out.y.data as Float32Array));
+      },
+    });
+    expect(runs).toEqual([2, 2, 1]);
+    expect(seen).toEqual([0, 0, 2, 4, 6, 2, 8, 10, 12, 14, 4, 16, 18]);
+  });
+
+  it('pads to a model’s fixed batch and drops the padding', async () => {
+    const runs: number[] = [];
+    const seen: number[] = [];
+    await runChunks({ session: fakeSession(runs), fixedBatch: 2, feeds: { x }, rows: 5, batchSize: 3, consume: (_s, _c, out) => seen.push(...(out.y.data as Float32Array)) });
+    expect(runs).toEqual([2, 2, 2]);
+    expect(seen).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
   });
 });

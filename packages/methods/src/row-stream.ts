@@ -27,9 +27,7 @@ export interface RowStream {
  * caller's accumulators right after, so peak memory never depends on steps or samples.
  */
 export async function streamRows(s: RowStream): Promise<void> {
-  let size = Math.max(1, Math.floor(s.batchSize));
-  // A fixed-batch model runs whole multiples of its batch, so only the last chunk carries padding.
-  if (s.fixedBatch) size = Math.max(s.fixedBatch, size - (size % s.fixedBatch));
+  const size = chunkSize(s.batchSize, s.fixedBatch);
   const per = s.inputs.map((i) => sizeOf(i.shape));
   for (let start = 0; start < s.rows; start += size) {
     const count = Math.min(size, s.rows - start);
@@ -48,5 +46,44 @@ export async function streamRows(s: RowStream): Promise<void> {
       names.forEach((n, k) => (views[n] = (out[n].data as Float32Array).subarray(r * outPer[k], (r + 1) * outPer[k])));
       s.consume(start + r, views);
     }
+  }
+}
+
+/** Rows per run: `batchSize`, rounded down to whole multiples of a fixed batch so only the last chunk carries padding. */
+function chunkSize(batchSize: number, fixedBatch?: number): number {
+  const size = Math.max(1, Math.floor(batchSize));
+  return fixedBatch ? Math.max(fixedBatch, size - (size % fixedBatch)) : size;
+}
+
+export interface ChunkRun {
+  session: OnnxSession;
+  fixedBatch?: number;
+  /** Whole feeds of `rows` rows each (the caller's tensors: chunks are views into them, never copies). */
+  feeds: Record<string, Tensor>;
+  rows: number;
+  batchSize: number;
+  /** Receives the outputs of rows start … start + count − 1 (fresh tensors the callee may keep). */
+  consume(start: number, count: number, outputs: Record<string, Tensor>): void;
+}
+
+/**
+ * Runs feeds that already exist whole (the samples themselves, one-hot seeds) in chunks of
+ * `batchSize` rows. Unlike `streamRows` nothing is copied row by row: a batch that fits runs as
+ * the caller's tensors, larger ones as views into them.
+ */
+export async function runChunks(c: ChunkRun): Promise<void> {
+  const size = chunkSize(c.batchSize, c.fixedBatch);
+  const entries = Object.entries(c.feeds);
+  for (let start = 0; start < c.rows; start += size) {
+    const count = Math.min(size, c.rows - start);
+    let feeds = c.feeds;
+    if (count !== c.rows) {
+      feeds = {};
+      for (const [name, t] of entries) {
+        const per = t.data.length / c.rows;
+        feeds[name] = { dtype: t.dtype, shape: [count, ...t.shape.slice(1)], data: t.data.subarray(start * per, (start + count) * per) as Tensor['data'] };
+      }
+    }
+    c.consume(start, count, await runRows(c.session, feeds, c.fixedBatch));
   }
 }

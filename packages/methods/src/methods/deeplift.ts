@@ -1,8 +1,8 @@
 import { sizeOf } from '@blameboard/core';
 import { baselineParam, baselineSpec, blurSigmaParam, makeBaseline, seedParam } from '../baselines.js';
-import { compiledHandle, DEFAULT_BATCH_SIZE } from '../compiled.js';
+import { compiledHandle, DEFAULT_BATCH_SIZE, float32Feed, oneHot } from '../compiled.js';
 import { deepLiftRules } from '../rules/deeplift.js';
-import { streamRows } from '../row-stream.js';
+import { runChunks } from '../row-stream.js';
 import type { AttributionMethod } from '../types.js';
 
 /**
@@ -23,24 +23,16 @@ export const deeplift: AttributionMethod = {
     const x = inputs.data as Float32Array;
     const b = baseline.data as Float32Array;
     const out = new Float32Array(n * per);
-    await streamRows({
+    await runChunks({
       session: handle.session,
       fixedBatch: handle.fixedBatch,
-      inputs: [
-        { name: names.input, shape: model.inputShape },
-        { name: names.seed, shape: [model.outputSize] },
-        { name: names.baseline!, shape: model.inputShape },
-      ],
+      feeds: { [names.input]: float32Feed(inputs), [names.seed]: oneHot(targets, model.outputSize), [names.baseline!]: baseline },
       rows: n,
       batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
-      fill: (row, [xRow, seed, bRow]) => {
-        xRow.set(x.subarray(row * per, (row + 1) * per));
-        bRow.set(b.subarray(row * per, (row + 1) * per));
-        seed[targets[row]] = 1;
-      },
-      consume: (row, o) => {
-        const m = o[handle.meta.outputNames[0]];
-        for (let j = 0; j < per; j++) out[row * per + j] = (x[row * per + j] - b[row * per + j]) * m[j];
+      consume: (start, count, o) => {
+        const m = o[handle.meta.outputNames[0]].data as Float32Array;
+        const offset = start * per;
+        for (let j = 0; j < count * per; j++) out[offset + j] = (x[offset + j] - b[offset + j]) * m[j];
       },
     });
     return { attributions: { dtype: 'float32', shape: [...inputs.shape], data: out } };

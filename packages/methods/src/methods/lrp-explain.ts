@@ -1,6 +1,6 @@
 import { foldBatchNorm, linearLayers, sizeOf, UsageError, type IrGraph, type Tensor } from '@blameboard/core';
-import { compiledHandle, DEFAULT_BATCH_SIZE, requireGraph } from '../compiled.js';
-import { streamRows } from '../row-stream.js';
+import { compiledHandle, DEFAULT_BATCH_SIZE, float32Feed, oneHot, requireGraph } from '../compiled.js';
+import { runChunks } from '../row-stream.js';
 import { parseBound, type RuleParams } from '../rules/lrp/composites.js';
 import type { Bound } from '../rules/lrp/z-box.js';
 import { biasOutputName, lrpRuleSet, type LrpSettings } from '../rules/lrp/ruleset.js';
@@ -56,7 +56,7 @@ export async function explainWithLrp(
   const { model, inputs, targets } = request;
   const graph = canonicalGraph(requireGraph(model, methodId));
   // Non-negative inputs (pixels) get a graph without the x⁻ passes of the first layer's rule.
-  const inputNonNegative = minimum(inputs) >= 0;
+  const inputNonNegative = allNonNegative(inputs);
   const compiledSettings = { ...settings, inputNonNegative };
   const handle = await compiledHandle({ ...model, graph }, methodId, `${configKey}:bn-folded:${inputNonNegative ? 'x≥0' : 'x'}`, () => lrpRuleSet(compiledSettings), {
     start: 'seed-times-output',
@@ -70,25 +70,20 @@ export async function explainWithLrp(
   const layers = linearLayers(graph);
   const biasNames = layers.map((_, i) => meta.extraOutputs[biasOutputName(i)]);
   const bias = layers.map(() => new Array<number>(n).fill(0));
-  const x = inputs.data as Float32Array;
 
-  await streamRows({
+  await runChunks({
     session: handle.session,
     fixedBatch: handle.fixedBatch,
-    inputs: [
-      { name: meta.inputNames.input, shape: rowShape },
-      { name: meta.inputNames.seed, shape: [classes] },
-    ],
+    feeds: { [meta.inputNames.input]: float32Feed(inputs), [meta.inputNames.seed]: oneHot(targets, classes) },
     rows: n,
     batchSize: request.batchSize ?? DEFAULT_BATCH_SIZE,
-    fill(row, [xView, seedView]) {
-      xView.set(x.subarray(row * per, (row + 1) * per));
-      seedView[targets[row]] = 1;
-    },
-    consume(row, outputs) {
-      attributions.set(outputs[meta.outputNames[0]], row * per);
+    consume(start, count, outputs) {
+      attributions.set(outputs[meta.outputNames[0]].data as Float32Array, start * per);
       biasNames.forEach((name, i) => {
-        if (name) bias[i][row] = outputs[name][0];
+        if (!name) return;
+        const b = outputs[name].data;
+        const stride = b.length / count;
+        for (let r = 0; r < count; r++) bias[i][start + r] = Number(b[r * stride]);
       });
     },
   });
@@ -100,10 +95,11 @@ export async function explainWithLrp(
   return result;
 }
 
-function minimum(t: Tensor): number {
-  let m = Infinity;
-  for (let i = 0; i < t.data.length; i++) m = Math.min(m, Number(t.data[i]));
-  return m;
+/** Whether every input is ≥ 0 (false on NaN), stopping at the first that is not. */
+function allNonNegative(t: Tensor): boolean {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) if (!(Number(d[i]) >= 0)) return false;
+  return true;
 }
 
 /** Rule parameters shared by the LRP methods' settings. */
