@@ -20,7 +20,8 @@ describe('the uniform control on mnist-cnn (seed 004)', () => {
     ['deep-taylor', {}],
   ];
 
-  it('is perfect on conservation, continuity and implementation invariance, and last on selectivity', async () => {
+  /** 32 mnist-cnn test digits, explained for their predicted class, and a metric runner on them. */
+  async function mnistCnnRun() {
     const { resolveModel } = await import('@blameboard/models');
     const { loadDataset } = await import('@blameboard/datasets');
     const { evaluate } = await import('./registry.js');
@@ -30,8 +31,12 @@ describe('the uniform control on mnist-cnn (seed 004)', () => {
     const inputs = data.inputs;
     const targets = await predictClasses(model, inputs);
     const context = { mean: data.mean, range: data.range, name: 'mnist' };
-    const run = (metric: string, method: string, methodParams: Record<string, unknown> = {}, params?: Record<string, unknown>) =>
+    return (metric: string, method: string, methodParams: Record<string, unknown> = {}, params?: Record<string, unknown>) =>
       evaluate({ model, inputs, targets, metric, method: { id: method, params: methodParams }, data: context, params });
+  }
+
+  it('is perfect on conservation, continuity and implementation invariance, and last on selectivity', async () => {
+    const run = await mnistCnnRun();
 
     const conservation = await run('conservation', 'uniform');
     expect(conservation.values.withinTolerance.mean).toBe(1);
@@ -55,20 +60,8 @@ describe('the uniform control on mnist-cnn (seed 004)', () => {
   // docs/decisions.md); with a zero fill, which adds no ink, every gradient- and LRP-based map —
   // signed ones included — beats it.
   it('is last on selectivity with a zero fill, against signed maps too', async () => {
-    const { resolveModel } = await import('@blameboard/models');
-    const { loadDataset } = await import('@blameboard/datasets');
-    const { evaluate } = await import('./registry.js');
-    const { predictClasses } = await import('./model-output.js');
-    const model = await resolveModel('mnist-cnn');
-    const data = await loadDataset('mnist', { split: 'test', count: 32, layout: 'nchw' });
-    const targets = await predictClasses(model, data.inputs);
-    const abpc = async (method: string, p: Record<string, unknown>) =>
-      (
-        await evaluate({
-          model, inputs: data.inputs, targets, metric: 'selectivity', params: { fill: 'zero' },
-          method: { id: method, params: p }, data: { mean: data.mean, range: data.range, name: 'mnist' },
-        })
-      ).values.abpc.mean!;
+    const run = await mnistCnnRun();
+    const abpc = async (method: string, p: Record<string, unknown>) => (await run('selectivity', method, p, { fill: 'zero' })).values.abpc.mean!;
     const uniformAbpc = await abpc('uniform', {});
     for (const [method, p] of [...informative, ['gradient', {}], ['smoothgrad', {}], ['blame', {}]] as [string, Record<string, unknown>][]) {
       expect.soft(await abpc(method, p), `${method} ${JSON.stringify(p)}: ABPC above uniform's`).toBeGreaterThan(uniformAbpc);
