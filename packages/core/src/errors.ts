@@ -22,6 +22,14 @@ export class ModelLoadError extends BlameboardError {
   }
 }
 
+/** A model that loaded but fails when onnxruntime runs it (shapes fixed by its export, …). */
+export class ModelRunError extends BlameboardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_RUN', message, options);
+    this.name = 'ModelRunError';
+  }
+}
+
 export interface UnsupportedOp {
   opType: string;
   name: string;

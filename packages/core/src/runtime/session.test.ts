@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
 import { float32, type Tensor } from '../tensor.js';
 import { writeOnnx } from '../onnx/write.js';
-import { emptyGraph, mlpGraph, node } from '../onnx/test-utils/fixture-graphs.js';
+import { emptyGraph, int64s, mlpGraph, node } from '../onnx/test-utils/fixture-graphs.js';
+import { ModelRunError } from '../errors.js';
 import { cachedSession, disposeSessions, OnnxSession } from './session.js';
 
 afterAll(() => disposeSessions());
@@ -102,5 +103,22 @@ describe('cachedSession', () => {
     const again = await cachedSession('k3', () => writeOnnx(mlpGraph()), { intraOpNumThreads: 1 });
     expect(again).not.toBe(s);
     expect((await again.run({ x: input(2) })).y.shape).toEqual([2, 3]);
+  });
+});
+
+describe('a model that fails inside onnxruntime', () => {
+  it('reports one typed line (a Reshape whose export fixed the batch at 1)', async () => {
+    const g = emptyGraph({ name: 'x', shape: ['N', 4] });
+    g.initializers.set('shape', int64s([1, 4]));
+    g.nodes.push(node('Reshape', 'fixed_batch_reshape', ['x', 'shape'], ['y']));
+    g.outputs = [{ name: 'y', dtype: 'float32', shape: [1, 4] }];
+    const session = await OnnxSession.create(writeOnnx(g));
+    await expect(session.run({ x: float32([1, 4]) })).resolves.toBeDefined();
+    const failure = await session.run({ x: float32([3, 4]) }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ModelRunError);
+    expect((failure as ModelRunError).exitCode).toBe(2);
+    expect((failure as Error).message).toMatch(/onnxruntime failed to run the model/);
+    expect((failure as Error).message).not.toContain('\n');
+    await session.dispose();
   });
 });

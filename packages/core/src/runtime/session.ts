@@ -1,6 +1,6 @@
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { BlameboardError, InputError, ModelLoadError } from '../errors.js';
+import { BlameboardError, InputError, ModelLoadError, ModelRunError } from '../errors.js';
 import { concatBatch, sliceBatch, type Tensor } from '../tensor.js';
 import { fromOrt, toOrt } from './convert.js';
 
@@ -38,6 +38,9 @@ export class OnnxSession {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // Errors reach the user as one typed line; onnxruntime's own multi-line log (and its
+        // warnings about constants a compiled graph leaves unused) would only bury it.
+        logSeverityLevel: 4,
       });
     } catch (e) {
       throw new ModelLoadError(`onnxruntime cannot load the model: ${firstLine(e)}`, { cause: e });
@@ -63,7 +66,9 @@ export class OnnxSession {
       try {
         results = await this.session.run(ortFeeds);
       } catch (e) {
-        throw new Error(`onnxruntime failed to run the model: ${firstLine(e)}`, { cause: e });
+        // Inputs are validated before any run, so what fails here is the model itself (e.g. a
+        // Reshape with a batch of 1 hard-coded by its export): the user's problem to see, in one line.
+        throw new ModelRunError(`onnxruntime failed to run the model: ${firstLine(e)}`, { cause: e });
       }
       const out: Record<string, Tensor> = {};
       for (const name of this.outputNames) out[name] = fromOrt(results[name] as ort.Tensor);
