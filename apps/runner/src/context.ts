@@ -113,3 +113,19 @@ function classMeans(inputs: Tensor, labels: Int32Array, classes: number): Tensor
   for (let c = 0; c < classes; c++) for (let j = 0; j < row; j++) sums[c * row + j] /= Math.max(1, counts[c]);
   return float32([classes, ...inputs.shape.slice(1)], sums);
 }
+
+/**
+ * `blame`'s `reference` names the dataset whose mean softmax is the prior: load it here (1,000
+ * seeded training samples, like a zoo model's own context) so the parameter means what it says.
+ */
+export async function withReference(model: LoadedModel, data: RunnerDataContext, params: Record<string, unknown>): Promise<RunnerDataContext> {
+  const id = params.reference;
+  if (typeof id !== 'string') return data;
+  const layout = model.inputShape.length > 1 ? 'nchw' : 'flat';
+  const ds = await loadDataset(id, { split: 'train', count: 1000, seed: 0, layout });
+  const shape = ds.inputs.shape.slice(1);
+  if (shape.join(',') !== model.inputShape.join(',')) {
+    throw new InputError(`reference dataset '${id}' has samples [${shape.join(', ')}] but the model takes [${model.inputShape.join(', ')}]`);
+  }
+  return { ...data, reference: ds.inputs };
+}

@@ -157,3 +157,26 @@ describe('blameboard evaluate', () => {
     expect(existsSync(join(dir, 'd.json'))).toBe(false);
   });
 });
+
+describe("blame's reference dataset", () => {
+  it('loads the named dataset as the prior, and refuses one that does not fit the model', async () => {
+    const dir = scratchDir();
+    const { loadDataset } = await import('@blameboard/datasets');
+    saveNpy(join(dir, 'x.npy'), (await loadDataset('mnist', { split: 'test', count: 4, seed: 2, layout: 'flat' })).inputs);
+    const args = (params: string, out: string) =>
+      ['explain', '--model', 'mnist-mlp', '--inputs', join(dir, 'x.npy'), '--method', 'blame', '--params', params, '--out', join(dir, out)];
+    const zooDefault = await runCli(...args('{}', 'a.npy'));
+    const named = await runCli(...args('{"reference": "mnist"}', 'b.npy'));
+    const ownPrior = await runCli(...args('{"prior": "prediction"}', 'c.npy'));
+    expect([zooDefault.code, named.code, ownPrior.code]).toEqual([0, 0, 0]);
+    // The zoo model's own context is the same 1,000 mnist training samples: the same prior.
+    expect(Array.from(loadNpy(join(dir, 'b.npy')).data as Float32Array)).toEqual(Array.from(loadNpy(join(dir, 'a.npy')).data as Float32Array));
+    expect(Array.from(loadNpy(join(dir, 'c.npy')).data as Float32Array)).not.toEqual(Array.from(loadNpy(join(dir, 'a.npy')).data as Float32Array));
+    const misfit = await runCli(...args('{"reference": "synthetic-linear"}', 'd.npy'));
+    expect(misfit.code).toBe(2);
+    expect(misfit.stderr).toMatch(/reference dataset 'synthetic-linear'/);
+    const unknown = await runCli(...args('{"reference": "imagenet"}', 'e.npy'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/mnist/);
+  });
+});

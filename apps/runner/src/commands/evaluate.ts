@@ -1,7 +1,7 @@
 import { loadNpy, sizeOf, InputError, UsageError } from '@blameboard/core';
 import { evaluate } from '@blameboard/metrics';
 import { optional, parseFlags, parseJsonFlag, required } from '../args.js';
-import { dataContext, openModel, readInputs, readTargets } from '../context.js';
+import { dataContext, openModel, readInputs, readTargets, withReference } from '../context.js';
 import { writeJsonAtomic, type Io } from '../io.js';
 
 export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
@@ -49,7 +49,7 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     params,
     attributions,
     method,
-    data: await dataContext(resolved, inputs),
+    data: method ? await withReference(resolved.model, await dataContext(resolved, inputs), method.params) : await dataContext(resolved, inputs),
     seed: optional(values, 'seed') ? Number(optional(values, 'seed')) : 0,
   });
   writeJsonAtomic(out, result);

@@ -1,7 +1,7 @@
 import { saveNpy } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
 import { optional, parseFlags, parseJsonFlag, required } from '../args.js';
-import { dataContext, openModel, readInputs, readTargets } from '../context.js';
+import { dataContext, openModel, readInputs, readTargets, withReference } from '../context.js';
 import { renderHeatmaps } from '../heatmap.js';
 import { writeFileAtomic, writeJsonAtomic, type Io } from '../io.js';
 
@@ -30,7 +30,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     targets,
     method,
     params,
-    data: await dataContext(resolved, inputs),
+    data: await withReference(resolved.model, await dataContext(resolved, inputs), params),
     batchSize: optional(values, 'batch-size') ? Number(optional(values, 'batch-size')) : undefined,
   });
   const ms = performance.now() - started;
