@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
+import { writeFileAtomic } from './files.js';
 import type { DType, Tensor, TypedArray } from './tensor.js';
 import { sizeOf } from './tensor.js';
 
@@ -170,17 +169,5 @@ export function loadNpy(path: string): Tensor {
 
 /** Writes atomically: a temp file in the same folder, then a rename, so readers never see half a file. */
 export function saveNpy(path: string, t: Tensor): void {
-  const bytes = writeNpy(t);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temp file was never created
-    }
-    throw new InputError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  writeFileAtomic(path, writeNpy(t));
 }
