@@ -17,13 +17,13 @@ export function parseFlags(command: string, argv: string[], flags: FlagSpec): Pa
     return { values: parsed.values as ParsedFlags['values'], positionals: parsed.positionals };
   } catch (e) {
     const known = Object.keys(flags).map((f) => `--${f}`).join(', ');
-    throw new UsageError(`${command}: ${(e as Error).message.split('\n')[0]}; known flags: ${known}`);
+    throw new UsageError(`${(e as Error).message.split('\n')[0]}; known flags: ${known}`);
   }
 }
 
 export function required(command: string, values: Record<string, unknown>, name: string): string {
   const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`${command}: --${name} is required`);
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required (see 'blameboard --help' for )`);
   return v;
 }
 
@@ -33,10 +33,10 @@ export function parseJsonFlag(command: string, flag: string, text: string | unde
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${command}: --${flag} is not valid JSON (${(e as Error).message})`);
+    throw new UsageError(`--${flag} is not valid JSON (${(e as Error).message})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UsageError(`${command}: --${flag} must be a JSON object such as '{"steps": 64}'`);
+    throw new UsageError(`--${flag} must be a JSON object such as '{"steps": 64}'`);
   }
   return value as Record<string, unknown>;
 }
@@ -45,4 +45,23 @@ export function parseJsonFlag(command: string, flag: string, text: string | unde
 export function optional(values: ParsedFlags['values'], name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A whole-number flag within [min, max], or undefined when absent. */
+export function integerFlag(values: ParsedFlags['values'], name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const text = optional(values, name);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${text}'`);
+  }
+  return n;
+}
+
+/** A string flag restricted to a few choices, or the default when absent. */
+export function choiceFlag<T extends string>(values: ParsedFlags['values'], name: string, choices: readonly T[], fallback: T): T {
+  const text = optional(values, name);
+  if (text === undefined) return fallback;
+  if (!choices.includes(text as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${text}'`);
+  return text as T;
 }

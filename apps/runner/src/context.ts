@@ -1,4 +1,5 @@
-import { float32, sizeOf, InputError, loadNpy, validateInputs, validateTargets, forward, type LoadedModel, type Tensor } from '@blameboard/core';
+import { float32, sizeOf, InputError, loadNpy, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
+import { classMeansOf, predictClasses } from '@blameboard/metrics';
 import { loadDataset } from '@blameboard/datasets';
 import { getZooEntry, resolveModel } from '@blameboard/models';
 import type { DataContext } from '@blameboard/methods';
@@ -22,32 +23,30 @@ export async function readTargets(model: LoadedModel, inputs: Tensor, spec: stri
   const n = inputs.shape[0];
   let targets: Int32Array;
   if (spec === undefined || spec === 'predicted') {
-    const logits = await forward(model, inputs, { output: 'logit' });
-    targets = argmaxRows(logits);
+    targets = await predictClasses(model, inputs);
   } else if (/^-?\d+$/.test(spec)) {
-    targets = new Int32Array(n).fill(Number(spec));
+    const t = Number(spec);
+    if (!Number.isSafeInteger(t) || t < 0 || t > 2 ** 31 - 1) throw new InputError(`target ${spec} is out of range`);
+    targets = new Int32Array(n).fill(t);
   } else {
-    const t = loadNpy(spec);
-    if (!['int32', 'int64', 'uint8', 'int8', 'int16'].includes(t.dtype)) {
-      throw new InputError(`targets ${spec} have dtype ${t.dtype}; expected an integer .npy (int32 or int64)`);
-    }
-    if (t.data.length !== n) throw new InputError(`targets ${spec} hold ${t.data.length} values for ${n} inputs`);
-    targets = Int32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+    targets = readClassFile(spec, n, 'targets');
   }
   validateTargets(model, targets, n);
   return targets;
 }
 
-export function argmaxRows(t: Tensor): Int32Array {
-  const n = t.shape[0];
-  const c = sizeOf(t.shape.slice(1));
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < c; j++) if ((t.data[i * c + j] as number) > (t.data[i * c + best] as number)) best = j;
-    out[i] = best;
+/** One class index per input from an integer .npy (targets or gold labels). */
+export function readClassFile(path: string, n: number, what: string): Int32Array {
+  const t = loadNpy(path);
+  if (!['int32', 'int64', 'uint8', 'int8', 'int16'].includes(t.dtype)) {
+    throw new InputError(`${what} ${path} have dtype ${t.dtype}; expected an integer .npy (int32 or int64)`);
   }
-  return out;
+  if (t.data.length !== n) throw new InputError(`${what} ${path} hold ${t.data.length} values for ${n} inputs`);
+  return Int32Array.from(t.data as ArrayLike<number | bigint>, (v) => {
+    const x = Number(v);
+    if (!Number.isSafeInteger(x) || x < 0 || x > 2 ** 31 - 1) throw new InputError(`${what} ${path} hold an out-of-range class ${String(v)}`);
+    return x;
+  });
 }
 
 export interface ResolvedModel {
@@ -85,7 +84,7 @@ export async function dataContext(resolved: ResolvedModel, inputs: Tensor): Prom
     const layout = resolved.model.inputShape.length > 1 ? 'nchw' : 'flat';
     const ds = await loadDataset(resolved.datasetId, { split: 'train', count: 1000, seed: 0, layout });
     const context: RunnerDataContext = { name: ds.id, mean: ds.mean, range: ds.range, reference: ds.inputs, groundTruth: ds.groundTruth };
-    if (ds.labels instanceof Int32Array) context.classMeans = classMeans(ds.inputs, ds.labels, resolved.model.outputSize);
+    if (ds.labels instanceof Int32Array) context.classMeans = classMeansOf(ds.inputs, ds.labels, resolved.model.outputSize);
     return context;
   }
   const row = sizeOf(inputs.shape.slice(1));
@@ -101,18 +100,6 @@ export async function dataContext(resolved: ResolvedModel, inputs: Tensor): Prom
   return { mean: float32(inputs.shape.slice(1), mean), range: [lo, hi], reference: inputs };
 }
 
-function classMeans(inputs: Tensor, labels: Int32Array, classes: number): Tensor {
-  const row = sizeOf(inputs.shape.slice(1));
-  const sums = new Float32Array(classes * row);
-  const counts = new Float64Array(classes);
-  for (let i = 0; i < labels.length; i++) {
-    const c = labels[i];
-    counts[c]++;
-    for (let j = 0; j < row; j++) sums[c * row + j] += inputs.data[i * row + j] as number;
-  }
-  for (let c = 0; c < classes; c++) for (let j = 0; j < row; j++) sums[c * row + j] /= Math.max(1, counts[c]);
-  return float32([classes, ...inputs.shape.slice(1)], sums);
-}
 
 /**
  * `blame`'s `reference` names the dataset whose mean softmax is the prior: load it here (1,000

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -178,5 +178,60 @@ describe("blame's reference dataset", () => {
     const unknown = await runCli(...args('{"reference": "imagenet"}', 'e.npy'));
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/mnist/);
+  });
+});
+
+describe('bad flags and unwritable outputs', () => {
+  const model = join(REFERENCE, 'simple-lrp.onnx');
+
+  function setup() {
+    const dir = scratchDir();
+    saveNpy(join(dir, 'x.npy'), float32([2, 3], [1, 2, 3, 3, 6, 9]));
+    return { dir, x: join(dir, 'x.npy') };
+  }
+
+  it('writes all results or none: a --bias-out that cannot be written keeps --out unwritten', async () => {
+    const { dir, x } = setup();
+    const run = await runCli('explain', '--model', model, '--inputs', x, '--targets', '0', '--method', 'lrp',
+      '--params', '{"bias": "explicit"}', '--out', join(dir, 'a.npy'), '--bias-out', join(dir, 'missing', 'b.json'));
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')).toHaveLength(1);
+    expect(existsSync(join(dir, 'a.npy'))).toBe(false);
+    expect(readdirSync(dir)).toEqual(['x.npy']);
+  });
+
+  it('refuses an --out folder that does not exist, a malformed seed, an unknown --output and integer attributions', async () => {
+    const { dir, x } = setup();
+    saveNpy(join(dir, 'int.npy'), tensor('int64', [2, 3], new BigInt64Array(6)));
+    const runs = [
+      await runCli('evaluate', '--model', model, '--inputs', x, '--targets', '0', '--method', 'uniform', '--metric', 'sparseness', '--out', join(dir, 'nope', 'm.json')),
+      await runCli('evaluate', '--model', model, '--inputs', x, '--targets', '0', '--method', 'uniform', '--metric', 'sparseness', '--seed', 'abc', '--out', join(dir, 'm.json')),
+      await runCli('predict', '--model', model, '--inputs', x, '--output', 'bogus', '--out', join(dir, 'p.npy')),
+      await runCli('evaluate', '--model', model, '--inputs', x, '--targets', '0', '--attributions', join(dir, 'int.npy'), '--metric', 'conservation', '--out', join(dir, 'c.json')),
+      await runCli('explain', '--model', model, '--inputs', x, '--targets', '99999999999999', '--method', 'gradient', '--out', join(dir, 'g.npy')),
+    ];
+    const patterns = [/cannot write/, /--seed/, /--output/, /dtype int64/, /out of range/];
+    runs.forEach((run, i) => {
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr.split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(patterns[i]);
+    });
+    expect(readdirSync(dir).sort()).toEqual(['int.npy', 'x.npy']);
+  });
+
+  it('asks counterfactual-blame for gold labels instead of scoring predicted targets', async () => {
+    const dir = scratchDir();
+    const { loadDataset } = await import('@blameboard/datasets');
+    const ds = await loadDataset('mnist', { split: 'test', count: 64, seed: 4, layout: 'nchw' });
+    saveNpy(join(dir, 'x.npy'), ds.inputs);
+    saveNpy(join(dir, 'y.npy'), tensor('int32', [64], ds.labels as Int32Array));
+    const base = ['evaluate', '--model', 'mnist-cnn', '--inputs', join(dir, 'x.npy'), '--method', 'gradient', '--metric', 'counterfactual-blame'];
+    const refused = await runCli(...base, '--out', join(dir, 'r.json'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--labels/);
+    const ok = await runCli(...base, '--labels', join(dir, 'y.npy'), '--out', join(dir, 'm.json'));
+    expect(ok.code, ok.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
+    expect(m.values.fractionReplaced.perSample).toHaveLength(64);
   });
 });

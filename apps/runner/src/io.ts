@@ -1,6 +1,3 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-
 /** Where the CLI writes: injected so tests can capture it. */
 export interface Io {
   out(line: string): void;
@@ -14,16 +11,3 @@ export const processIo: Io = {
   err: (line) => process.stderr.write(line + '\n'),
   isTty: Boolean(process.stderr.isTTY),
 };
-
-/** Writes a file whole or not at all: a crash mid-write leaves no half-written result (SPEC §9). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const target = resolve(path);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, target);
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
-}

@@ -8,7 +8,7 @@ import { processIo, type Io } from './io.js';
 
 const USAGE = `usage: blameboard <command> [flags]
   explain  --model M --inputs x.npy [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png]
-  evaluate --model M --inputs x.npy [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] --out m.json
+  evaluate --model M --inputs x.npy [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json
   predict  --model M --inputs x.npy --out logits.npy [--output logit|probability]
   train    [MODEL_ID…]
   list     methods|metrics|datasets|models [--json]

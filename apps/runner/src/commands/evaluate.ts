@@ -1,8 +1,8 @@
-import { loadNpy, sizeOf, InputError, UsageError } from '@blameboard/core';
+import { float32, loadNpy, sizeOf, validateTargets, writeFileAtomic, InputError, UsageError } from '@blameboard/core';
 import { evaluate } from '@blameboard/metrics';
-import { optional, parseFlags, parseJsonFlag, required } from '../args.js';
-import { dataContext, openModel, readInputs, readTargets, withReference } from '../context.js';
-import { writeJsonAtomic, type Io } from '../io.js';
+import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
+import { dataContext, openModel, readClassFile, readInputs, readTargets, withReference } from '../context.js';
+import type { Io } from '../io.js';
 
 export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('evaluate', argv, {
@@ -14,6 +14,7 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     'method-params': { type: 'string' },
     metric: { type: 'string' },
     params: { type: 'string' },
+    labels: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
   });
@@ -21,15 +22,31 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const metric = required('evaluate', values, 'metric');
   const params = parseJsonFlag('evaluate', 'params', optional(values, 'params'));
   if (!optional(values, 'attributions') && !optional(values, 'method')) {
-    throw new UsageError('evaluate: give --attributions a.npy or --method ID');
+    throw new UsageError('give --attributions a.npy or --method ID');
+  }
+  const seed = integerFlag(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
+  const targetSpec = optional(values, 'targets');
+  const labelsPath = optional(values, 'labels');
+  if (metric === 'counterfactual-blame' && !labelsPath && (targetSpec === undefined || targetSpec === 'predicted')) {
+    // Against predicted targets every sample counts as correctly classified: nothing to score.
+    throw new UsageError('counterfactual-blame needs the gold labels: pass --labels y.npy (or --targets with the gold labels)');
   }
   const resolved = await openModel(required('evaluate', values, 'model'));
   const inputs = readInputs(resolved.model, required('evaluate', values, 'inputs'));
-  const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'));
+  const targets = await readTargets(resolved.model, inputs, targetSpec);
+  let labels: Int32Array | undefined;
+  if (labelsPath) {
+    labels = readClassFile(labelsPath, inputs.shape[0], 'labels');
+    validateTargets(resolved.model, labels, inputs.shape[0]);
+  }
   let attributions;
   const attributionsPath = optional(values, 'attributions');
   if (attributionsPath) {
     attributions = loadNpy(attributionsPath);
+    if (attributions.dtype !== 'float32' && attributions.dtype !== 'float64') {
+      throw new InputError(`attributions ${attributionsPath} have dtype ${attributions.dtype}; expected float32 (or float64)`);
+    }
+    if (attributions.dtype === 'float64') attributions = float32(attributions.shape, attributions.data as Float64Array);
     if (sizeOf(attributions.shape) !== sizeOf(inputs.shape) || attributions.shape[0] !== inputs.shape[0]) {
       throw new InputError(
         `attributions [${attributions.shape.join(', ')}] do not match inputs [${inputs.shape.join(', ')}]`,
@@ -49,10 +66,10 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     params,
     attributions,
     method,
-    data: method ? await withReference(resolved.model, await dataContext(resolved, inputs), method.params) : await dataContext(resolved, inputs),
-    seed: optional(values, 'seed') ? Number(optional(values, 'seed')) : 0,
+    data: { ...(method ? await withReference(resolved.model, await dataContext(resolved, inputs), method.params) : await dataContext(resolved, inputs)), labels },
+    seed,
   });
-  writeJsonAtomic(out, result);
+  writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
   for (const [name, v] of Object.entries(result.values)) {
     const ci = v.ci95 ? ` [${v.ci95[0].toPrecision(4)}, ${v.ci95[1].toPrecision(4)}]` : '';
     io.err(`${metric}.${name} = ${v.mean === null ? 'n/a' : v.mean.toPrecision(5)}${ci} (${v.direction} is better)`);

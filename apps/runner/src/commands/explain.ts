@@ -1,9 +1,9 @@
-import { saveNpy } from '@blameboard/core';
+import { writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
-import { optional, parseFlags, parseJsonFlag, required } from '../args.js';
+import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, readInputs, readTargets, withReference } from '../context.js';
 import { renderHeatmaps } from '../heatmap.js';
-import { writeFileAtomic, writeJsonAtomic, type Io } from '../io.js';
+import type { Io } from '../io.js';
 
 export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('explain', argv, {
@@ -20,6 +20,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const out = required('explain', values, 'out');
   const method = required('explain', values, 'method');
   const params = parseJsonFlag('explain', 'params', optional(values, 'params'));
+  const batchSize = integerFlag(values, 'batch-size', 1);
   const resolved = await openModel(required('explain', values, 'model'));
   const inputs = readInputs(resolved.model, required('explain', values, 'inputs'));
   const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'));
@@ -31,17 +32,18 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     method,
     params,
     data: await withReference(resolved.model, await dataContext(resolved, inputs), params),
-    batchSize: optional(values, 'batch-size') ? Number(optional(values, 'batch-size')) : undefined,
+    batchSize,
   });
   const ms = performance.now() - started;
-  // Results are written only once everything succeeded: no half-written outputs.
-  saveNpy(out, result.attributions);
+  // Every result is staged first and renamed into place together: all of them or none.
+  const files = [{ path: out, data: writeNpy(result.attributions) }];
   const biasOut = optional(values, 'bias-out');
   if (biasOut) {
-    writeJsonAtomic(biasOut, { method, params, biasRelevance: result.biasRelevance ?? [] });
+    files.push({ path: biasOut, data: Buffer.from(JSON.stringify({ method, params, biasRelevance: result.biasRelevance ?? [] }, null, 2) + '\n') });
   }
   const heatmap = optional(values, 'heatmap');
-  if (heatmap) writeFileAtomic(heatmap, renderHeatmaps(inputs, result.attributions));
-  io.err(`${method}: ${inputs.shape[0]} inputs in ${ms.toFixed(0)} ms → ${out}`);
+  if (heatmap) files.push({ path: heatmap, data: renderHeatmaps(inputs, result.attributions) });
+  writeFilesAtomic(files);
+  io.err(`${method}: ${inputs.shape[0]} inputs in ${ms.toFixed(0)} ms → ${files.map((f) => f.path).join(', ')}`);
   return 0;
 }

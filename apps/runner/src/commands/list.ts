@@ -12,7 +12,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags('list', argv, { json: { type: 'boolean' } });
   const kind = positionals[0];
   if (!KINDS.includes(kind as (typeof KINDS)[number])) {
-    throw new UsageError(`list: say what to list: ${KINDS.join(', ')}${kind ? ` (got '${kind}')` : ''}`);
+    throw new UsageError(`say what to list: ${KINDS.join(', ')}${kind ? ` (got '${kind}')` : ''}`);
   }
   const rows = listing(kind as (typeof KINDS)[number]);
   if (values.json) {

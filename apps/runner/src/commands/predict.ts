@@ -1,5 +1,5 @@
 import { forward, saveNpy } from '@blameboard/core';
-import { optional, parseFlags, required } from '../args.js';
+import { choiceFlag, parseFlags, required } from '../args.js';
 import { openModel, readInputs } from '../context.js';
 import type { Io } from '../io.js';
 
@@ -11,9 +11,9 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     output: { type: 'string' },
   });
   const out = required('predict', values, 'out');
+  const output = choiceFlag(values, 'output', ['logit', 'probability'] as const, 'logit');
   const { model } = await openModel(required('predict', values, 'model'));
   const inputs = readInputs(model, required('predict', values, 'inputs'));
-  const output = optional(values, 'output') === 'probability' ? 'probability' : 'logit';
   const result = await forward(model, inputs, { output });
   saveNpy(out, result);
   io.err(`wrote ${output}s [${result.shape.join(', ')}] to ${out}`);
