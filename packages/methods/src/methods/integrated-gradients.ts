@@ -14,7 +14,7 @@ export const integratedGradients: AttributionMethod = {
   description: 'path integral of the gradient from a baseline x′ to x, times (x − x′)',
   kind: 'compiled',
   params: [
-    { name: 'steps', type: 'integer', description: 'number of integration points', default: 32, min: 1 },
+    { name: 'steps', type: 'integer', description: 'number of integration points (at most 4096: beyond that the quadrature error is far below float32)', default: 32, min: 1, max: 4096 },
     { name: 'rule', type: 'string', description: 'quadrature rule (Captum method names)', default: 'gauss-legendre', choices: [...INTEGRATION_RULES] },
     baselineParam(),
     blurSigmaParam,
