@@ -1,6 +1,6 @@
 import { float32, sizeOf, InputError, loadNpy, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
 import { classMeansOf, predictClasses } from '@blameboard/metrics';
-import { loadDataset } from '@blameboard/datasets';
+import { datasets, loadDataset } from '@blameboard/datasets';
 import { getZooEntry, resolveModel } from '@blameboard/models';
 import type { DataContext } from '@blameboard/methods';
 
@@ -83,7 +83,10 @@ export async function dataContext(resolved: ResolvedModel, inputs: Tensor): Prom
   if (resolved.datasetId) {
     const layout = resolved.model.inputShape.length > 1 ? 'nchw' : 'flat';
     const ds = await loadDataset(resolved.datasetId, { split: 'train', count: 1000, seed: 0, layout });
+    const info = datasets.find((d) => d.id === ds.id);
     const context: RunnerDataContext = { name: ds.id, mean: ds.mean, range: ds.range, reference: ds.inputs, groundTruth: ds.groundTruth };
+    // A flat model of an image dataset (mnist-mlp) still gets image patches, paths and blurs.
+    if (info && info.inputShape.length > 1) context.imageShape = info.inputShape;
     if (ds.labels instanceof Int32Array) context.classMeans = classMeansOf(ds.inputs, ds.labels, resolved.model.outputSize);
     return context;
   }

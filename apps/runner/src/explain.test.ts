@@ -235,3 +235,17 @@ describe('bad flags and unwritable outputs', () => {
     expect(m.values.fractionReplaced.perSample).toHaveLength(64);
   });
 });
+
+describe('a flat model of an image dataset', () => {
+  it('is scored on the image geometry (4×4 patches on 28×28), as the CNNs are', async () => {
+    const dir = scratchDir();
+    const { loadDataset } = await import('@blameboard/datasets');
+    saveNpy(join(dir, 'x.npy'), (await loadDataset('mnist', { split: 'test', count: 4, seed: 8, layout: 'flat' })).inputs);
+    const run = await runCli('evaluate', '--model', 'mnist-mlp', '--inputs', join(dir, 'x.npy'), '--method', 'gradient-x-input',
+      '--metric', 'selectivity', '--out', join(dir, 'm.json'));
+    expect(run.code, run.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
+    expect(m.params.patch).toBe(4);
+    expect(m.curves.morf[0]).toHaveLength(33);
+  });
+});

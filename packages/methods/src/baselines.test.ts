@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { float32 } from '@blameboard/core';
+import { float32, Rng } from '@blameboard/core';
 import { gaussianBlur, makeBaseline } from './baselines.js';
 
 const inputs = float32([2, 1, 2, 3], [1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6]);
@@ -34,5 +34,18 @@ describe('makeBaseline', () => {
     expect(blurred[7 * 15 + 7]).toBeCloseTo(1 / (2 * Math.PI), 2);
     expect(blurred[7 * 15 + 8]).toBeLessThan(blurred[7 * 15 + 7]);
     expect(blurred[7 * 15 + 8]).toBeCloseTo(blurred[8 * 15 + 7], 6);
+  });
+  it('blur of flattened images with data.imageShape equals the blur of the images themselves', () => {
+    const rng = new Rng(5);
+    const images = float32([2, 1, 6, 7], Float32Array.from({ length: 84 }, () => rng.uniform(-1, 1)));
+    const flat = float32([2, 42], images.data as Float32Array);
+    const expected = makeBaseline('blur', images, { blurSigma: 1.2 }).data as Float32Array;
+    const got = makeBaseline('blur', flat, { blurSigma: 1.2, data: { imageShape: [1, 6, 7] } }).data as Float32Array;
+    expect(Array.from(got)).toEqual(Array.from(expected));
+    // Without it (or with a shape of another size) the vector is blurred along itself, across rows.
+    const plain = makeBaseline('blur', flat, { blurSigma: 1.2 }).data as Float32Array;
+    expect(Array.from(plain)).not.toEqual(Array.from(expected));
+    const mismatched = makeBaseline('blur', flat, { blurSigma: 1.2, data: { imageShape: [1, 6, 6] } }).data as Float32Array;
+    expect(Array.from(mismatched)).toEqual(Array.from(plain));
   });
 });

@@ -1,4 +1,5 @@
 import { Rng, sizeOf, UsageError, type ParamSpec, type Tensor } from '@blameboard/core';
+import { geometryShape } from './image-shape.js';
 import type { DataContext } from './types.js';
 
 export const BASELINE_KINDS = ['zero', 'mean', 'uniform', 'blur'] as const;
@@ -54,7 +55,8 @@ export function makeBaseline(spec: BaselineSpec, inputs: Tensor, opts: BaselineO
     new Rng(opts.seed ?? 0).fillUniform(row, low, high);
     tile(row);
   } else if (spec === 'blur') {
-    for (let i = 0; i < n; i++) out.set(gaussianBlur(x.subarray(i * per, (i + 1) * per), sampleShape, opts.blurSigma ?? 1), i * per);
+    const geometry = geometryShape(sampleShape, opts.data?.imageShape);
+    for (let i = 0; i < n; i++) out.set(gaussianBlur(x.subarray(i * per, (i + 1) * per), geometry, opts.blurSigma ?? 1), i * per);
   } else {
     throw new UsageError(`unknown baseline '${String(spec)}'; known: ${BASELINE_KINDS.join(', ')} or a number`);
   }

@@ -22,3 +22,4 @@ export { compiledHandle, requireGraph, runRows, oneHot, modelKey, DEFAULT_BATCH_
 export { streamRows, type RowStream, type RowInput } from './row-stream.js';
 export { streamGradients, inputGradients } from './gradients.js';
 export { streamForward, targetLogits, allLogits } from './forward-rows.js';
+export { geometryShape } from './image-shape.js';

@@ -8,6 +8,12 @@ export interface DataContext {
   range?: [number, number];
   /** Reference inputs [M, …] (blame's dataset prior). */
   reference?: Tensor;
+  /**
+   * Image layout of a sample, e.g. [1, 28, 28], for models taking flattened images ([N, 784]):
+   * when its element count equals the per-sample size, blurs, region grids and translations use
+   * it instead of the model's input shape. Ignored otherwise.
+   */
+  imageShape?: number[];
 }
 
 export interface ExplainRequest {

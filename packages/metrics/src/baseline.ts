@@ -17,6 +17,7 @@ export function methodBaseline(request: MetricRequest, inputs: Tensor = request.
     seed: (method.params.seed as number | undefined) ?? 0,
     mean: request.data?.mean,
     range: request.data?.range,
+    imageShape: request.data?.imageShape,
     blurSigma: method.params.blurSigma as number | undefined,
     owner: `baseline of ${method.id}`,
   });

@@ -1,5 +1,6 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { tensor } from '@blameboard/core';
+import { geometryShape } from '@blameboard/methods';
 import { aggregate, InvalidSamples } from './aggregate.js';
 import { methodExplainer, type Explainer } from './explainer.js';
 import { inputRange } from './fills.js';
@@ -15,6 +16,8 @@ export interface ContinuityOptions {
   direction: 'horizontal' | 'vertical';
   /** Seed of the vector path's direction. */
   seed: number;
+  /** Image layout of a flattened sample (`DataContext.imageShape`): makes the path a translation. */
+  imageShape?: readonly number[];
   /** Path rows explained per call. */
   maxRows?: number;
 }
@@ -51,10 +54,11 @@ export async function continuityScores(
   const shape = sampleShapeOf(inputs);
   const d = sampleSize(inputs);
   const steps = opts.steps;
-  const image = isImageShape(shape);
+  const geometry = geometryShape(shape, opts.imageShape);
+  const image = isImageShape(geometry);
   const u = image ? null : randomDirection(d, opts.seed);
   const pathOf = (x: Float32Array) =>
-    image ? translationPath(x, shape, opts.distance, steps, opts.direction) : straightPath(x, u!, opts.distance, steps);
+    image ? translationPath(x, geometry, opts.distance, steps, opts.direction) : straightPath(x, u!, opts.distance, steps);
 
   const out = new Float64Array(n).fill(NaN);
   const perChunk = Math.max(1, Math.floor((opts.maxRows ?? 1024) / (steps + 1)));
@@ -103,7 +107,8 @@ export const continuity: Metric = {
   async evaluate(request: MetricRequest): Promise<MetricResult> {
     const method = requireMethod(request, 'continuity');
     const seed = request.seed ?? 0;
-    const shape = sampleShapeOf(request.inputs);
+    const imageShape = request.data?.imageShape;
+    const shape = geometryShape(sampleShapeOf(request.inputs), imageShape);
     let distance = request.params.distance as number | undefined;
     if (distance === undefined) {
       if (isImageShape(shape)) distance = 4;
@@ -117,6 +122,7 @@ export const continuity: Metric = {
       steps: (request.params.steps as number | undefined) ?? 16,
       direction: (request.params.direction as 'horizontal' | 'vertical' | undefined) ?? 'horizontal',
       seed,
+      imageShape,
       maxRows: 4 * (request.batchSize ?? DEFAULT_BATCH_SIZE),
     };
     const invalid = new InvalidSamples();

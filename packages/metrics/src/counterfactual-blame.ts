@@ -1,5 +1,6 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { float32, forward, sizeOf, tensor, UsageError } from '@blameboard/core';
+import { geometryShape } from '@blameboard/methods';
 import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
 import { methodExplainer } from './explainer.js';
 import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
@@ -178,6 +179,7 @@ export const counterfactualBlame: Metric = {
         sampleShape: shape,
         mean: request.data?.mean,
         range: request.data?.range,
+        imageShape: request.data?.imageShape,
         inputs,
         seed,
         blurSigma: request.params.blurSigma as number | undefined,
@@ -185,8 +187,9 @@ export const counterfactualBlame: Metric = {
       });
       fillOf = (s) => fill(sampleView(inputs, s));
     }
-    const patch = (request.params.patch as number | undefined) ?? defaultPatch(shape);
-    const grid = regionGrid(shape, patch);
+    const geometry = geometryShape(shape, request.data?.imageShape);
+    const patch = (request.params.patch as number | undefined) ?? defaultPatch(geometry);
+    const grid = regionGrid(geometry, patch);
     const cases = wrong.filter((s) => !invalid.has(s)).map((s) => ({ index: s, gold: gold[s], attribution: attributionOf.get(s)!, fill: fillOf(s) }));
     const classify: Classifier = async (x) => argmaxRows(await forward(model, x, { output: 'logit', batchSize }));
     const scores = await counterfactualScores(inputs, cases, grid, classify, { maxRows: 4 * batchSize });

@@ -1,4 +1,4 @@
-import { float32, UsageError } from '@blameboard/core';
+import { float32, Rng, UsageError } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
 import { fillBatch, gaussianBlur, makeFill } from './fills.js';
 
@@ -72,3 +72,18 @@ describe('gaussianBlur', () => {
     expect(v.reduce((s, a) => s + a, 0)).toBeCloseTo(3, 5);
   });
 });
+
+describe('blur fill of flattened images', () => {
+  it('with imageShape equals the blur of the reshaped image; without it blurs along the vector', () => {
+    const rng = new Rng(2);
+    const x = Float32Array.from({ length: 784 }, () => rng.uniform(0, 1));
+    const onImage = makeFill('blur', { sampleShape: [1, 28, 28], seed: 0, blurSigma: 1.3 })(x);
+    const onFlat = makeFill('blur', { sampleShape: [784], imageShape: [1, 28, 28], seed: 0, blurSigma: 1.3 })(x);
+    expect(Array.from(onFlat)).toEqual(Array.from(onImage));
+    const plain = makeFill('blur', { sampleShape: [784], seed: 0, blurSigma: 1.3 })(x);
+    expect(Array.from(plain)).not.toEqual(Array.from(onImage));
+    const batch = fillBatch('blur', float32([1, 784], x), { seed: 0, blurSigma: 1.3, imageShape: [1, 28, 28] });
+    expect(Array.from(batch.data as Float32Array)).toEqual(Array.from(onImage));
+  });
+});
+

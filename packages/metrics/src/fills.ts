@@ -1,6 +1,6 @@
 import type { Tensor } from '@blameboard/core';
 import { Rng, sizeOf, UsageError } from '@blameboard/core';
-import { gaussianBlur } from '@blameboard/methods';
+import { gaussianBlur, geometryShape } from '@blameboard/methods';
 
 /** A perturbation fill or baseline (SPEC §3/§4): `zero`, `mean`, `uniform`, `blur` or a number. */
 export type FillKind = 'zero' | 'mean' | 'uniform' | 'blur' | number;
@@ -10,6 +10,8 @@ export const FILL_CHOICES = ['zero', 'mean', 'uniform', 'blur'] as const;
 export interface FillContext {
   /** Per-sample shape, e.g. [1, 28, 28] or [96]. */
   sampleShape: readonly number[];
+  /** Image layout of a flattened sample (`DataContext.imageShape`): the geometry `blur` follows. */
+  imageShape?: readonly number[];
   /** Dataset mean, per-sample shape (for `mean`). */
   mean?: Tensor;
   /** Input range (for `uniform`); default: min and max of `inputs`. */
@@ -61,7 +63,8 @@ export function makeFill(kind: FillKind | string, ctx: FillContext): Fill {
     }
     case 'blur': {
       const sigma = ctx.blurSigma ?? 1;
-      return (x) => gaussianBlur(x, ctx.sampleShape, sigma);
+      const geometry = geometryShape(ctx.sampleShape, ctx.imageShape);
+      return (x) => gaussianBlur(x, geometry, sigma);
     }
     default:
       throw new UsageError(`${owner}: unknown fill '${kind}'; known fills: ${FILL_CHOICES.join(', ')} or a number`);

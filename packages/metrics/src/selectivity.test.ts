@@ -87,7 +87,9 @@ describe('selectivityCurves', () => {
     const result = selectivityResult(small, 'both', {}, 0, invalid, n);
     expect(result.values.abpc.perSample[3]).toBeNull();
     expect(result.invalid).toEqual([{ index: 3, reason: 'attribution has 1 NaN value' }]);
-    expect(result.curves!.morf[3]).toEqual([]);
+    expect(result.curves!.morf![3]).toBeNull();
+    expect(result.curves!.lerf![3]).toBeNull();
+    expect(result.curves!.morf![2]).toEqual(Array.from(small.morf[2]!));
     const valid = result.values.abpc.perSample.filter((v): v is number => v !== null);
     expect(result.values.abpc.mean).toBeCloseTo(valid.reduce((s, v) => s + v, 0) / valid.length, 12);
   });
@@ -99,6 +101,12 @@ describe('selectivityCurves', () => {
     expect(curves.lerf[0]).toBeNull();
     const result = selectivityResult(curves, 'morf', {}, 0, new InvalidSamples(), 1);
     expect(Object.keys(result.values)).toEqual(['aopcMorf']);
+    expect(result.curves).toEqual({ morf: [replay([0, 3, 4, 1, 2], [0, 1, 2, 3, 4, 5], 0).map((v) => expect.closeTo(v, 5))] });
+    const lerfOnly = selectivityResult(
+      await selectivityCurves(inputs, new Int32Array([0]), float32([1, 5], gxi), fill, { ...opts, order: 'lerf' }, linear),
+      'lerf', {}, 0, new InvalidSamples(), 1,
+    );
+    expect(Object.keys(lerfOnly.curves!)).toEqual(['lerf']);
   });
 });
 
@@ -122,8 +130,8 @@ describe('selectivity metric on an ONNX model', () => {
       params: { patch: 2, steps: 4, fill: 'zero', output: 'logit' },
     });
     // y0 = 0.5 + 6 = 6.5; MoRF removes 8, 2, 0, −4; LeRF removes −4, 0, 2, 8.
-    expect(result.curves!.morf[0]).toEqual([6.5, -1.5, -3.5, -3.5, 0.5].map((v) => expect.closeTo(v, 5)));
-    expect(result.curves!.lerf[0]).toEqual([6.5, 10.5, 10.5, 8.5, 0.5].map((v) => expect.closeTo(v, 5)));
+    expect(result.curves!.morf![0]).toEqual([6.5, -1.5, -3.5, -3.5, 0.5].map((v) => expect.closeTo(v, 5)));
+    expect(result.curves!.lerf![0]).toEqual([6.5, 10.5, 10.5, 8.5, 0.5].map((v) => expect.closeTo(v, 5)));
     expect(result.values.abpc.mean).toBeCloseTo(38 / 5, 5);
     expect(result.values.aopcMorf.mean).toBeCloseTo(34 / 5, 5);
     expect(result.values.aopcLerf.mean).toBeCloseTo(-4 / 5, 5);
@@ -138,9 +146,9 @@ describe('selectivity metric on an ONNX model', () => {
     const inputs = uniformInputs([4, 3], 1);
     const attributions = uniformInputs([4, 3], 2, -1, 1);
     const result = await evaluate({ model, inputs, targets: new Int32Array(4), attributions, metric: 'selectivity', params: { steps: 3 } });
-    for (const curve of [...result.curves!.morf, ...result.curves!.lerf]) {
+    for (const curve of [...result.curves!.morf!, ...result.curves!.lerf!]) {
       expect(curve).toHaveLength(4);
-      for (const p of curve) {
+      for (const p of curve!) {
         expect(p).toBeGreaterThan(0);
         expect(p).toBeLessThan(1);
       }

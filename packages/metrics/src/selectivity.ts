@@ -1,5 +1,6 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { tensor, UsageError, validateInputs } from '@blameboard/core';
+import { geometryShape } from '@blameboard/methods';
 import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
 import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
 import { validatedRowsScorer, type OutputKind, type TargetScorer } from './model-output.js';
@@ -15,11 +16,16 @@ export interface SelectivityOptions {
   fraction: number;
   order: SelectivityOrder;
   abs: boolean;
+  /** Image layout of a flattened sample (`DataContext.imageShape`): the geometry of the region grid. */
+  imageShape?: readonly number[];
   /** Perturbed rows built before each scorer call (memory bound); at least one sample's rows. */
   maxRows?: number;
 }
 
-/** y_k per sample (k = 0…L) for each order computed; null for samples skipped as invalid. */
+/**
+ * y_k per sample (k = 0…L) for each order computed; null for samples skipped as invalid. An
+ * order not computed holds only nulls.
+ */
 export interface SelectivityCurves {
   morf: (Float64Array | null)[];
   lerf: (Float64Array | null)[];
@@ -50,7 +56,7 @@ export async function selectivityCurves(
 ): Promise<SelectivityCurves> {
   const n = inputs.shape[0];
   const shape = sampleShapeOf(inputs);
-  const grid = regionGrid(shape, opts.patch);
+  const grid = regionGrid(geometryShape(shape, opts.imageShape), opts.patch);
   const d = grid.featureCount;
   const regionCount = grid.count;
   const counts = stageCounts(regionCount, opts.steps, opts.fraction);
@@ -217,13 +223,15 @@ export const selectivity: Metric = {
     const p = request.params;
     const seed = request.seed ?? 0;
     const shape = sampleShapeOf(request.inputs);
-    const patch = (p.patch as number | undefined) ?? defaultPatch(shape);
+    const imageShape = request.data?.imageShape;
+    const patch = (p.patch as number | undefined) ?? defaultPatch(geometryShape(shape, imageShape));
     const invalid = new InvalidSamples();
     markNonFiniteAttributions(attributions, invalid);
     const fill = makeFill((p.fill ?? 'uniform') as string | number, {
       sampleShape: shape,
       mean: request.data?.mean,
       range: request.data?.range,
+      imageShape,
       inputs: request.inputs,
       seed,
       blurSigma: p.blurSigma as number | undefined,
@@ -235,6 +243,7 @@ export const selectivity: Metric = {
       fraction: (p.fraction as number | undefined) ?? 1,
       order: (p.order as SelectivityOrder | undefined) ?? 'both',
       abs: (p.abs as boolean | undefined) ?? false,
+      imageShape,
       maxRows: 4 * (request.batchSize ?? DEFAULT_BATCH_SIZE),
     };
     const output = (p.output as OutputKind | undefined) ?? 'probability';
@@ -284,7 +293,13 @@ export function selectivityResult(
     metric: 'selectivity',
     params,
     values,
-    curves: { morf: morf.map((c) => (c ? Array.from(c) : [])), lerf: lerf.map((c) => (c ? Array.from(c) : [])) },
+    curves: {
+      ...(order !== 'lerf' ? { morf: morf.map(curveJson) } : {}),
+      ...(order !== 'morf' ? { lerf: lerf.map(curveJson) } : {}),
+    },
     ...(list.length ? { invalid: list } : {}),
   };
 }
+
+/** A curve as JSON: null marks an invalid sample. */
+const curveJson = (c: Float64Array | null): number[] | null => (c ? Array.from(c) : null);

@@ -18,7 +18,8 @@ export interface MetricResult {
   metric: string;
   params: Record<string, unknown>;
   values: Record<string, MetricValue>;
-  curves?: { morf: number[][]; lerf: number[][] };
+  /** Selectivity's curves per sample for each order computed; null marks an invalid sample. */
+  curves?: { morf?: (number[] | null)[]; lerf?: (number[] | null)[] };
   /** Samples excluded from the aggregate, with the reason (e.g. NaN in the attribution). */
   invalid?: { index: number; reason: string }[];
   /** Samples a metric does not apply to (null, not invalid), e.g. correctly classified ones for counterfactual-blame. */
