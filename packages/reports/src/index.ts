@@ -1,0 +1,14 @@
+export type * from './types.js';
+export { aggregateResults, HEADLINE_METRIC, UNIFORM_CONTROL, EDGE_CONTROL, type AggregateInput, type Aggregated } from './leaderboard/build.js';
+export { pairedIndices, resampleMeans, percentileInterval, BOOTSTRAP_RESAMPLES } from './leaderboard/bootstrap.js';
+export { kendallTauB } from './leaderboard/kendall.js';
+export { validateResults, serializeResults, serializeSamples, readResults, parseSamples, RESULTS_FILE, SAMPLES_FILE, RESULTS_SCHEMA_URL } from './results.js';
+export { renderMarkdown, escapeMarkdown } from './render/markdown.js';
+export { renderCsv, csvField } from './render/csv.js';
+export { renderHtml, type HeatmapGrid, type HtmlOptions } from './render/html.js';
+export { renderReport, REPORT_FORMATS, REPORT_FILES, type ReportFormat } from './render/report.js';
+export { renderHeatmaps, renderStrip, planeShape, type HeatmapOptions } from './render/heatmap.js';
+export { diverging, grey, type Rgb } from './render/colormap.js';
+export { encodePng, pngDataUrl } from './render/png.js';
+export { escapeHtml } from './render/escape.js';
+export { fmt } from './render/format.js';
