@@ -14,6 +14,7 @@ export { SUPPORTED_OPS, unsupportedOps } from './ir/support.js';
 export { OnnxSession, cachedSession, disposeSessions, defaultThreads, MAX_CACHED_SESSIONS, type SessionOptions } from './runtime/session.js';
 export { forward, logitSession, onnxDigest, softmaxRows, DEFAULT_BATCH_SIZE, type ForwardOptions } from './runtime/forward.js';
 export { toOrt, fromOrt } from './runtime/convert.js';
+export { onnxruntimeVersion } from './runtime/version.js';
 export { loadModel, validateInputs, validateTargets, type ModelSource } from './load-model.js';
 export { foldBatchNorm } from './ir/fold-batchnorm.js';
 export { compileExplanation } from './compiler/compile.js';

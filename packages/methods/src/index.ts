@@ -14,6 +14,7 @@ export { occlusion, occlusionWindows } from './methods/occlusion.js';
 export { blame } from './methods/blame.js';
 export { uniform } from './methods/uniform.js';
 export { random } from './methods/random.js';
+export { edge } from './methods/edge.js';
 export { gradientRules, GRADIENT_RULES, ruleFromTable } from './rules/gradient/index.js';
 export { deepLiftRules, DEEPLIFT_EPS } from './rules/deeplift.js';
 export { makeBaseline, gaussianBlur, baselineSpec, BASELINE_KINDS, type BaselineSpec, type BaselineOptions } from './baselines.js';

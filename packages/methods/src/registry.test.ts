@@ -9,7 +9,7 @@ afterAll(() => disposeSessions());
 describe('method registry', () => {
   it('lists every SPEC §3 method once', () => {
     const ids = methods.map((m) => m.id);
-    for (const id of ['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad', 'deeplift', 'lrp', 'deep-taylor', 'occlusion', 'blame', 'uniform', 'random']) {
+    for (const id of ['gradient', 'gradient-x-input', 'integrated-gradients', 'smoothgrad', 'deeplift', 'lrp', 'deep-taylor', 'occlusion', 'blame', 'uniform', 'random', 'edge']) {
       expect(ids).toContain(id);
     }
     expect(new Set(ids).size).toBe(ids.length);

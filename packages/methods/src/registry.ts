@@ -2,6 +2,7 @@ import { resolveParams, UsageError, validateInputs, validateTargets, type Loaded
 import { blame } from './methods/blame.js';
 import { deeplift } from './methods/deeplift.js';
 import { deepTaylor } from './methods/deep-taylor.js';
+import { edge } from './methods/edge.js';
 import { gradientXInput } from './methods/gradient-x-input.js';
 import { gradient } from './methods/gradient.js';
 import { integratedGradients } from './methods/integrated-gradients.js';
@@ -25,6 +26,7 @@ export const methods: AttributionMethod[] = [
   blame,
   uniform,
   random,
+  edge,
 ];
 
 export function getMethod(id: string): AttributionMethod {
