@@ -2,7 +2,10 @@ import { isBlameboardError } from '@blameboard/core';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { listCommand } from './commands/list.js';
+import { mergeCommand } from './commands/merge.js';
 import { predictCommand } from './commands/predict.js';
+import { reportCommand } from './commands/report.js';
+import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { processIo, type Io } from './io.js';
 
@@ -10,6 +13,9 @@ const USAGE = `usage: blameboard <command> [flags]
   explain  --model M --inputs x.npy [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png]
   evaluate --model M --inputs x.npy [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json
   predict  --model M --inputs x.npy --out logits.npy [--output logit|probability]
+  sweep    --config sweep.json [--out DIR] [--resume] [--shard K/N] [--samples N] [--quick]
+  report   RESULTS_DIR… --out DIR [--format md,html,json,csv]
+  merge    SHARD_DIR… --out DIR
   train    [MODEL_ID…]
   list     methods|metrics|datasets|models [--json]
 M is an ONNX path, a tfjs model.json or a zoo id (see 'blameboard list models'). --debug shows stacks.`;
@@ -18,6 +24,9 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   explain: explainCommand,
   evaluate: evaluateCommand,
   predict: predictCommand,
+  sweep: sweepCommand,
+  report: reportCommand,
+  merge: mergeCommand,
   train: trainCommand,
   list: listCommand,
 };

@@ -2,7 +2,7 @@ import { writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
 import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, readInputs, readTargets, withReference } from '../context.js';
-import { renderHeatmaps } from '../heatmap.js';
+import { renderHeatmaps } from '@blameboard/reports';
 import type { Io } from '../io.js';
 
 export async function explainCommand(argv: string[], io: Io): Promise<number> {

@@ -1,0 +1,202 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { InputError, loadNpy, UsageError, writeFileAtomic, writeNpy, type Tensor } from '@blameboard/core';
+import type { CellStatus, Direction, MetricConfig, MetricStatus, ModelInfo, RunRecord } from '@blameboard/reports';
+
+/**
+ * A sweep's folder:
+ *   sweep.json                  what was planned (config, hash, versions, shard, cell keys)
+ *   run.json                    a shard's run record (timings, environment), for merge
+ *   .lock                       the running sweep's pid (one runner per folder)
+ *   cache/cells/KEY.json        a cell's status and cost
+ *   cache/attributions/KEY.npy  its attributions
+ *   cache/metrics/KEY.json      one metric configuration's per-sample values on it
+ *   samples/MODEL.npy           the fixed heatmap samples of each model
+ *   results.json, samples.ndjson, leaderboard.md, leaderboard.csv, index.html
+ * Every file is written atomically (temp + rename), so an interrupted run leaves only whole files.
+ */
+export const MANIFEST_FILE = 'sweep.json';
+const LOCK_FILE = '.lock';
+const RUN_FILE = 'run.json';
+
+export interface CellRecord {
+  key: string;
+  status: CellStatus;
+  reason?: string;
+  explainMs: number;
+  samples: number;
+  /** Peak RSS while the cell's attributions and metrics ran; null where unmeasurable. */
+  peakRssBytes: number | null;
+  /** Resident memory when the cell started: peak − start is what the cell itself added. */
+  startRssBytes?: number;
+  /** `bias: explicit` LRP: the bias relevance conservation adds back. */
+  biasRelevance?: { layer: string; perSample: number[] }[];
+}
+
+export interface MetricRecord {
+  key: string;
+  config: string;
+  status: MetricStatus;
+  reason?: string;
+  values: Record<string, { direction: Direction; perSample: (number | null)[] }>;
+  curves?: { morf?: number[]; lerf?: number[] };
+  invalidSamples?: number;
+  ms: number;
+}
+
+/** One planned cell as the manifest keeps it: enough to rebuild results without loading a model. */
+export interface ManifestCell {
+  key: string;
+  /** ModelInfo.id. */
+  model: string;
+  family: string;
+  method: string;
+  params: Record<string, unknown>;
+  axes: Record<string, unknown>;
+  label: string;
+  control: boolean;
+}
+
+/**
+ * What a sweep folder holds and how it was planned. Shards of one sweep have equal manifests but
+ * for `shard` and `owned`; `merge` compares them and rebuilds results from the manifest alone.
+ */
+export interface Manifest {
+  schema: 'blameboard-sweep';
+  name: string;
+  configHash: string;
+  config: Record<string, unknown>;
+  versions: Record<string, string>;
+  seed: number;
+  heatmapSamples: number;
+  models: (ModelInfo & { pairSha256: string | null })[];
+  metricConfigs: MetricConfig[];
+  /** Every cell of the whole sweep, in config order (every shard lists all of them). */
+  cells: ManifestCell[];
+  /** 'K/N' or null for the whole sweep. */
+  shard: string | null;
+  /** The keys this folder computes. */
+  owned: string[];
+}
+
+export class SweepStore {
+  constructor(readonly dir: string) {}
+
+  private path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  ensure(): void {
+    for (const sub of ['cache/cells', 'cache/attributions', 'cache/metrics', 'samples']) mkdirSync(this.path(sub), { recursive: true });
+  }
+
+  /** True when the folder holds a sweep already (a manifest or cached cells). */
+  hasSweep(): boolean {
+    return existsSync(this.path(MANIFEST_FILE)) || (existsSync(this.path('cache/cells')) && readdirSync(this.path('cache/cells')).length > 0);
+  }
+
+  readManifest(): Manifest | null {
+    const file = this.path(MANIFEST_FILE);
+    if (!existsSync(file)) return null;
+    try {
+      const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+      if (m?.schema !== 'blameboard-sweep' || !Array.isArray(m.cells) || !Array.isArray(m.models)) throw new Error('not a sweep manifest');
+      return m;
+    } catch (e) {
+      throw new InputError(`${file} is not a sweep manifest (${(e as Error).message})`);
+    }
+  }
+
+  writeManifest(m: Manifest): void {
+    writeFileAtomic(this.path(MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
+  }
+
+  cell(key: string): CellRecord | null {
+    return readJson<CellRecord>(this.path('cache/cells', `${key}.json`));
+  }
+
+  writeCell(record: CellRecord, attributions: Tensor | null): void {
+    // Attributions first: a cell record only ever names attributions that exist.
+    if (attributions) writeFileAtomic(this.path('cache/attributions', `${record.key}.npy`), writeNpy(attributions));
+    writeFileAtomic(this.path('cache/cells', `${record.key}.json`), JSON.stringify(record) + '\n');
+  }
+
+  attributions(key: string): Tensor | null {
+    const file = this.path('cache/attributions', `${key}.npy`);
+    return existsSync(file) ? loadNpy(file) : null;
+  }
+
+  metric(key: string): MetricRecord | null {
+    return readJson<MetricRecord>(this.path('cache/metrics', `${key}.json`));
+  }
+
+  writeMetric(record: MetricRecord): void {
+    writeFileAtomic(this.path('cache/metrics', `${record.key}.json`), JSON.stringify(record) + '\n');
+  }
+
+  /** A shard's run record (timings, environment), kept for the merged results. */
+  writeRun(run: RunRecord): void {
+    writeFileAtomic(this.path(RUN_FILE), JSON.stringify(run, null, 2) + '\n');
+  }
+
+  readRun(): RunRecord | null {
+    return readJson<RunRecord>(this.path(RUN_FILE));
+  }
+
+  samplesFile(model: number): string {
+    return this.path('samples', `model-${model}.npy`);
+  }
+
+  /**
+   * Takes the folder's lock: a second runner is refused, naming the holder; a lock whose process
+   * is gone (same host, pid not alive) is stale and taken over.
+   */
+  lock(): () => void {
+    mkdirSync(this.dir, { recursive: true });
+    const file = this.path(LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(file, 'wx');
+        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }));
+        closeSync(fd);
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          rmSync(file, { force: true });
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const holder = readJson<{ pid: number; host: string; started: string }>(file);
+        if (holder && holder.host === hostname() && !alive(holder.pid)) {
+          rmSync(file, { force: true });
+          continue;
+        }
+        const who = holder ? `pid ${holder.pid} on ${holder.host}, started ${holder.started}` : 'an unreadable lock';
+        throw new UsageError(`${this.dir} is in use by another sweep (${who}); wait for it, or remove ${file} if that process is gone`);
+      }
+    }
+    throw new UsageError(`cannot take the lock ${file}`);
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readJson<T>(file: string): T | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    // A cache entry that does not parse is as good as absent: it is recomputed.
+    return null;
+  }
+}
