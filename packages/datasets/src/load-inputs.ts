@@ -230,8 +230,7 @@ function loadImages(entries: { name: string; path: string; bytes: () => Uint8Arr
     offsets.forEach((offset, c) => {
       const values = resizeWindow({ data: image.rgba, width: image.width, height: image.height, stride: 4, offset }, rh, rw, box);
       const at = (n * g.channels + c) * plane;
-      const scale = 1 / image.max;
-      for (let i = 0; i < plane; i++) data[at + i] = (values[i] * scale - mean[c]) / std[c];
+      for (let i = 0; i < plane; i++) data[at + i] = (values[i] / image.max - mean[c]) / std[c];
     });
   });
   const g = geometry as Geometry;
