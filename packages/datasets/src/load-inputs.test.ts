@@ -116,6 +116,10 @@ describe('loadInputs refusals, one line each', () => {
     mkdirSync(join(dir, 'cats'));
     expect(refusal(dir)).toMatch(/holds 'b\.webp', 'cats' \(a subfolder\), 'labels\.csv': only \.png, \.jpg and \.jpeg files are read \(hidden files are skipped\)$/);
     expect(refusal(folder({ '.hidden.png': gray(2, 2, () => 0) }))).toMatch(/holds no \.png, \.jpg or \.jpeg images/);
+    // Control characters in a file name are shown escaped, never sent to the terminal.
+    const nasty = refusal(folder({ 'a\nb\u001b[31m.gif': 'x' }));
+    expect(nasty).toContain("'a\\x0ab\\x1b[31m.gif'");
+    expect(nasty).not.toMatch(/[\u0000-\u001f]/);
     expect(refusal(folder({ 'fake.png': 'GIF89a' }))).toMatch(/'fake\.png' is neither PNG nor JPEG data/);
     expect(refusal(join(root, 'missing'))).toMatch(/cannot read inputs .*missing': no such file or folder/);
   });

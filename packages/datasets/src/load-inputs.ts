@@ -68,7 +68,7 @@ export function loadInputs(path: string, options: LoadInputsOptions = {}): Loade
   }
   if (isPng(bytes) || isJpeg(bytes)) {
     if (array !== undefined) throw new UsageError(`an array name applies to .npz inputs; '${path}' is an image`);
-    return loadImages([{ name: basename(file), path: file, bytes: () => bytes }], options);
+    return loadImages([{ name: printable(basename(file)), path: file, bytes: () => bytes }], options);
   }
   const kind = bytes[0] === 0x50 && bytes[1] === 0x4b ? 'npz' : 'npy';
   if (options.preprocess !== undefined) {
@@ -101,6 +101,12 @@ function asFloat32(t: Tensor, what: string): Tensor {
   throw new InputError(`${what} have dtype ${t.dtype}; models take float32 (float64 is converted)`);
 }
 
+/** A file name fit for a one-line message: control characters (a newline, an escape sequence) as \xNN. */
+function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Code point order, the order of Python's `sorted(os.listdir(folder))`. */
 function byCodePoint(a: string, b: string): number {
   const x = Array.from(a, (c) => c.codePointAt(0) as number);
@@ -119,10 +125,10 @@ function loadImageFolder(folder: string, options: LoadInputsOptions): LoadedInpu
   const refused: string[] = [];
   for (const name of names) {
     const stats = statOrUndefined(join(folder, name));
-    if (!stats) refused.push(`'${name}' (unreadable)`);
-    else if (stats.isDirectory()) refused.push(`'${name}' (a subfolder)`);
-    else if (!stats.isFile()) refused.push(`'${name}' (not a regular file)`);
-    else if (!IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) refused.push(`'${name}'`);
+    if (!stats) refused.push(`'${printable(name)}' (unreadable)`);
+    else if (stats.isDirectory()) refused.push(`'${printable(name)}' (a subfolder)`);
+    else if (!stats.isFile()) refused.push(`'${printable(name)}' (not a regular file)`);
+    else if (!IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) refused.push(`'${printable(name)}'`);
   }
   if (refused.length > 0) {
     const shown = refused.slice(0, 3).join(', ') + (refused.length > 3 ? ` and ${refused.length - 3} more` : '');
@@ -131,7 +137,7 @@ function loadImageFolder(folder: string, options: LoadInputsOptions): LoadedInpu
   if (names.length === 0) throw new InputError(`folder '${folder}' holds no .png, .jpg or .jpeg images`);
   return loadImages(
     names.map((name) => ({
-      name,
+      name: printable(name),
       path: join(folder, name),
       bytes: () => {
         try {

@@ -35,6 +35,7 @@ describe('parsePreprocess', () => {
     expect(refusal({ std: [0.2, 0, 0.2] })).toBe('preprocess.std[1] must be > 0, got 0');
     expect(refusal({ std: -1 })).toBe('preprocess.std must be > 0, got -1');
     expect(refusal([256, 224])).toMatch(/^preprocess must be a JSON object such as/);
+    expect(() => parsePreprocess({ std: [1, -2] }, '/models/0/preprocess')).toThrow('/models/0/preprocess.std[1] must be > 0, got -2');
   });
 
   it('expands per-channel values and refuses a count that fits neither 1 nor the channels', () => {

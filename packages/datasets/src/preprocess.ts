@@ -19,55 +19,55 @@ const KEYS = ['resize', 'crop', 'mean', 'std'] as const;
 /** Larger sides are surely a mistake (and would allocate gigabytes per image). */
 export const MAX_SIDE = 16384;
 
-function bad(field: string, message: string): never {
-  throw new UsageError(`preprocess.${field} ${message}`);
+function bad(field: string, message: string, where = 'preprocess'): never {
+  throw new UsageError(`${where}.${field} ${message}`);
 }
 
-function side(field: string, v: unknown): number {
+function side(where: string, field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_SIDE) {
-    bad(field, `must be a whole number of pixels from 1 to ${MAX_SIDE}, got ${JSON.stringify(v)}`);
+    bad(field, `must be a whole number of pixels from 1 to ${MAX_SIDE}, got ${JSON.stringify(v)}`, where);
   }
   return v;
 }
 
-function size(field: string, v: unknown): number | [number, number] {
+function size(where: string, field: string, v: unknown): number | [number, number] {
   if (Array.isArray(v)) {
-    if (v.length !== 2) bad(field, `must be a number or [height, width], got ${JSON.stringify(v)}`);
-    return [side(`${field}[0]`, v[0]), side(`${field}[1]`, v[1])];
+    if (v.length !== 2) bad(field, `must be a number or [height, width], got ${JSON.stringify(v)}`, where);
+    return [side(where, `${field}[0]`, v[0]), side(where, `${field}[1]`, v[1])];
   }
-  return side(field, v);
+  return side(where, field, v);
 }
 
-function values(field: string, v: unknown, positive: boolean): number[] {
+function values(where: string, field: string, v: unknown, positive: boolean): number[] {
   const list = typeof v === 'number' ? [v] : v;
-  if (!Array.isArray(list) || list.length === 0) bad(field, `must be a number or a non-empty array of numbers (per channel), got ${JSON.stringify(v)}`);
+  if (!Array.isArray(list) || list.length === 0) bad(field, `must be a number or a non-empty array of numbers (per channel), got ${JSON.stringify(v)}`, where);
   return list.map((x, i) => {
     const at = typeof v === 'number' ? field : `${field}[${i}]`;
-    if (typeof x !== 'number' || !Number.isFinite(x)) bad(at, `must be a finite number, got ${JSON.stringify(x)}`);
-    if (positive && !(x > 0)) bad(at, `must be > 0, got ${x}`);
+    if (typeof x !== 'number' || !Number.isFinite(x)) bad(at, `must be a finite number, got ${JSON.stringify(x)}`, where);
+    if (positive && !(x > 0)) bad(at, `must be > 0, got ${x}`, where);
     return x;
   });
 }
 
 /**
  * Validates a preprocessing spec (a parsed JSON value, e.g. `--preprocess` or a sweep config's
- * `preprocess`). Every mistake is a one-line UsageError naming the field, e.g.
- * `preprocess.std[1] must be > 0, got 0`.
+ * `preprocess`). Every mistake is a one-line UsageError naming the field under `where`, e.g.
+ * `preprocess.std[1] must be > 0, got 0` (a sweep config may pass its JSON pointer as `where`).
  */
-export function parsePreprocess(value: unknown): PreprocessSpec {
+export function parsePreprocess(value: unknown, where = 'preprocess'): PreprocessSpec {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new UsageError(`preprocess must be a JSON object such as '{"resize": 256, "crop": 224, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}', got ${JSON.stringify(value)}`);
+    throw new UsageError(`${where} must be a JSON object such as '{"resize": 256, "crop": 224, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}', got ${JSON.stringify(value)}`);
   }
   const v = value as Record<string, unknown>;
   for (const key of Object.keys(v)) {
-    if (!(KEYS as readonly string[]).includes(key)) throw new UsageError(`preprocess: unknown field '${key}'; known fields: ${KEYS.join(', ')}`);
+    if (!(KEYS as readonly string[]).includes(key)) throw new UsageError(`${where}: unknown field '${key}'; known fields: ${KEYS.join(', ')}`);
   }
   const spec: PreprocessSpec = {};
-  if (v.resize !== undefined) spec.resize = size('resize', v.resize);
-  if (v.crop !== undefined) spec.crop = size('crop', v.crop);
-  if (v.mean !== undefined) spec.mean = values('mean', v.mean, false);
-  if (v.std !== undefined) spec.std = values('std', v.std, true);
+  if (v.resize !== undefined) spec.resize = size(where, 'resize', v.resize);
+  if (v.crop !== undefined) spec.crop = size(where, 'crop', v.crop);
+  if (v.mean !== undefined) spec.mean = values(where, 'mean', v.mean, false);
+  if (v.std !== undefined) spec.std = values(where, 'std', v.std, true);
   return spec;
 }
 
