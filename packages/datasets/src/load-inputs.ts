@@ -103,7 +103,6 @@ function asFloat32(t: Tensor, what: string): Tensor {
 
 /** A file name fit for a one-line message: control characters (a newline, an escape sequence) as \xNN. */
 function printable(name: string): string {
-  // eslint-disable-next-line no-control-regex
   return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
