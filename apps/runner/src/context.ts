@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { float32, sizeOf, InputError, UsageError, loadNpy, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
+import { float32, sizeOf, InputError, UsageError, loadNpy, printable, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
 import { classMeansOf, predictClasses } from '@blameboard/metrics';
 import { datasets, loadDataset, loadInputs, parsePreprocess, type LoadedInputs, type PreprocessSpec } from '@blameboard/datasets';
 import { getZooEntry, resolveModel } from '@blameboard/models';
@@ -32,7 +32,7 @@ export function readInputs(model: LoadedModel, path: string, preprocess?: Prepro
 export function reportImages(loaded: LoadedInputs, io: Io): void {
   const files = loaded.files;
   if (!files) return;
-  const names = files.map((f) => basename(f));
+  const names = files.map((f) => printable(basename(f)));
   const list = names.length <= 4 ? names.join(', ') : `${names.slice(0, 2).join(', ')}, …, ${names[names.length - 1]}`;
   io.err(`inputs: ${files.length} image${files.length === 1 ? '' : 's'} as rows 0–${files.length - 1} in file-name order (${list}) → [${loaded.inputs.shape.join(', ')}]`);
 }

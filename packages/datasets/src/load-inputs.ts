@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { float32, InputError, readNpy, readNpz, UsageError, type Tensor } from '@blameboard/core';
+import { float32, InputError, printable, readNpy, readNpz, UsageError, type Tensor } from '@blameboard/core';
 import { decodeImage, isGray, isJpeg, isOpaque, isPng, type DecodedImage } from './images.js';
 import { cropBox, parsePreprocess, perChannel, pixelRange, resizedSize, type PreprocessSpec } from './preprocess.js';
 import { resizeWindow } from './resample.js';
@@ -101,11 +101,6 @@ function asFloat32(t: Tensor, what: string): Tensor {
   throw new InputError(`${what} have dtype ${t.dtype}; models take float32 (float64 is converted)`);
 }
 
-/** A file name fit for a one-line message: control characters (a newline, an escape sequence) as \xNN. */
-function printable(name: string): string {
-  return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 /** Code point order, the order of Python's `sorted(os.listdir(folder))`. */
 function byCodePoint(a: string, b: string): number {
   const x = Array.from(a, (c) => c.codePointAt(0) as number);
@@ -131,9 +126,9 @@ function loadImageFolder(folder: string, options: LoadInputsOptions): LoadedInpu
   }
   if (refused.length > 0) {
     const shown = refused.slice(0, 3).join(', ') + (refused.length > 3 ? ` and ${refused.length - 3} more` : '');
-    throw new InputError(`folder '${folder}' holds ${shown}: only .png, .jpg and .jpeg files are read (hidden files are skipped)`);
+    throw new InputError(`folder '${printable(folder)}' holds ${shown}: only .png, .jpg and .jpeg files are read (hidden files are skipped)`);
   }
-  if (names.length === 0) throw new InputError(`folder '${folder}' holds no .png, .jpg or .jpeg images`);
+  if (names.length === 0) throw new InputError(`folder '${printable(folder)}' holds no .png, .jpg or .jpeg images`);
   return loadImages(
     names.map((name) => ({
       name: printable(name),
