@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -122,6 +123,13 @@ describe('loadInputs refusals, one line each', () => {
     expect(nasty).not.toMatch(/[\u0000-\u001f]/);
     expect(refusal(folder({ 'fake.png': 'GIF89a' }))).toMatch(/'fake\.png' is neither PNG nor JPEG data/);
     expect(refusal(join(root, 'missing'))).toMatch(/cannot read inputs .*missing': no such file or folder/);
+  });
+
+  it('refuses a FIFO given as inputs or found in a folder without reading it (which would block)', () => {
+    const dir = folder({ 'a.png': gray(2, 2, () => 0) });
+    execFileSync('mkfifo', [join(dir, 'pipe.png')]);
+    expect(refusal(dir)).toMatch(/holds 'pipe\.png' \(not a regular file\)/);
+    expect(refusal(join(dir, 'pipe.png'))).toMatch(/inputs '.*pipe\.png' are not a regular file/);
   });
 
   it('says which preprocess field to set when the size does not fit the model or the images differ', () => {
