@@ -1,18 +1,40 @@
-import { float32, sizeOf, InputError, loadNpy, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
+import { basename } from 'node:path';
+import { float32, sizeOf, InputError, UsageError, loadNpy, printable, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
 import { classMeansOf, predictClasses } from '@blameboard/metrics';
-import { datasets, loadDataset } from '@blameboard/datasets';
+import { datasets, loadDataset, loadInputs, parsePreprocess, type LoadedInputs, type PreprocessSpec } from '@blameboard/datasets';
 import { getZooEntry, resolveModel } from '@blameboard/models';
 import type { DataContext } from '@blameboard/methods';
+import type { Io } from './io.js';
 
-/** Reads an inputs .npy and checks it against the model before any work starts. */
-export function readInputs(model: LoadedModel, path: string): Tensor {
-  const raw = loadNpy(path);
-  if (raw.dtype !== 'float32' && raw.dtype !== 'float64') {
-    throw new InputError(`inputs ${path} have dtype ${raw.dtype}; models take float32 (float64 is converted)`);
+/** Validates `--preprocess` JSON (before the model loads); every mistake names the field. */
+export function preprocessFlag(text: string | undefined): PreprocessSpec | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--preprocess is not valid JSON (${(e as Error).message})`);
   }
-  const inputs = raw.dtype === 'float32' ? raw : float32(raw.shape, raw.data as Float64Array);
-  validateInputs(model, inputs);
-  return inputs;
+  return parsePreprocess(value);
+}
+
+/**
+ * Reads `--inputs` — a .npy, an .npz (`data.npz:name` picks an array), a PNG/JPEG image or a
+ * folder of them, preprocessed by `preprocess` — and checks it against the model before any work starts.
+ */
+export function readInputs(model: LoadedModel, path: string, preprocess?: PreprocessSpec): LoadedInputs {
+  const loaded = loadInputs(path, { preprocess, inputShape: model.inputShape });
+  validateInputs(model, loaded.inputs);
+  return loaded;
+}
+
+/** Says which image became which row (sorted by file name), so results can be matched to files. */
+export function reportImages(loaded: LoadedInputs, io: Io): void {
+  const files = loaded.files;
+  if (!files) return;
+  const names = files.map((f) => printable(basename(f)));
+  const list = names.length <= 4 ? names.join(', ') : `${names.slice(0, 2).join(', ')}, …, ${names[names.length - 1]}`;
+  io.err(`inputs: ${files.length} image${files.length === 1 ? '' : 's'} as rows 0–${files.length - 1} in file-name order (${list}) → [${loaded.inputs.shape.join(', ')}]`);
 }
 
 /**
@@ -79,7 +101,26 @@ export interface RunnerDataContext extends DataContext {
   classMeans?: Tensor;
 }
 
-export async function dataContext(resolved: ResolvedModel, inputs: Tensor): Promise<RunnerDataContext> {
+export async function dataContext(resolved: ResolvedModel, inputs: Tensor, loaded?: LoadedInputs): Promise<RunnerDataContext> {
+  const context = await datasetContext(resolved, inputs);
+  if (loaded?.pixelRange) {
+    // Images: every value is known to lie in the preprocessed range of [0, 1] pixels.
+    const { low, high } = loaded.pixelRange;
+    context.inputBounds = { low: perElement(low, resolved.model.inputShape), high: perElement(high, resolved.model.inputShape) };
+    if (!resolved.datasetId) context.range = [Math.min(...low), Math.max(...high)];
+  }
+  return context;
+}
+
+/** Per-channel bounds as z-box takes them: one number when all agree, per channel for [C, H, W], per element for flat rows. */
+function perElement(values: number[], inputShape: number[]): number | number[] {
+  if (values.every((v) => v === values[0])) return values[0];
+  if (inputShape.length > 1) return values;
+  const per = sizeOf(inputShape) / values.length;
+  return Array.from({ length: sizeOf(inputShape) }, (_, i) => values[Math.floor(i / per)]);
+}
+
+async function datasetContext(resolved: ResolvedModel, inputs: Tensor): Promise<RunnerDataContext> {
   if (resolved.datasetId) {
     const layout = resolved.model.inputShape.length > 1 ? 'nchw' : 'flat';
     const ds = await loadDataset(resolved.datasetId, { split: 'train', count: 1000, seed: 0, layout });

@@ -10,15 +10,17 @@ import { trainCommand } from './commands/train.js';
 import { processIo, type Io } from './io.js';
 
 const USAGE = `usage: blameboard <command> [flags]
-  explain  --model M --inputs x.npy [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png]
-  evaluate --model M --inputs x.npy [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json
-  predict  --model M --inputs x.npy --out logits.npy [--output logit|probability]
+  explain  --model M --inputs X [--preprocess JSON] [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png]
+  evaluate --model M --inputs X [--preprocess JSON] [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json
+  predict  --model M --inputs X [--preprocess JSON] --out logits.npy [--output logit|probability]
   sweep    --config sweep.json [--out DIR] [--resume] [--shard K/N] [--samples N] [--quick]
   report   RESULTS_DIR… --out DIR [--format md,html,json,csv]
   merge    SHARD_DIR… --out DIR
   train    [MODEL_ID…]
   list     methods|metrics|datasets|models [--json]
-M is an ONNX path, a tfjs model.json or a zoo id (see 'blameboard list models'). --debug shows stacks.`;
+M is an ONNX path, a tfjs model.json or a zoo id (see 'blameboard list models'). --debug shows stacks.
+X is a float .npy, an .npz (x.npz:name picks one of several arrays), a PNG/JPEG image, or a folder of
+them (rows in file-name order); images take --preprocess '{"resize":256,"crop":224,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225]}'.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   explain: explainCommand,

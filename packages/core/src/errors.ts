@@ -65,3 +65,8 @@ export class UsageError extends BlameboardError {
 export function isBlameboardError(e: unknown): e is BlameboardError {
   return e instanceof BlameboardError;
 }
+
+/** A user-given string (a file name) fit for a one-line message: control characters shown as \xNN. */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

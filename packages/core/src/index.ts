@@ -22,6 +22,7 @@ export { IrGraphBuilder, type RegisteredOutput } from './compiler/builder.js';
 export { dependentsOf, dependenciesOf, nodesBetween, linearLayers } from './compiler/graph-walk.js';
 export { upgradeOpset, cloneGraph, COMPILED_MIN_OPSET } from './compiler/prepare.js';
 export { readNpy, writeNpy, loadNpy, saveNpy } from './npy.js';
+export { readNpz, loadNpz, npzArrayNames } from './npz.js';
 export { initTfjs, getTf, ensureBackend, TFJS_BACKEND_ENV, type Tf, type TfjsInfo, type TfjsBackendName } from './tfjs/backend.js';
 export { tfForward, tfUnsupportedOps, TF_SUPPORTED_OPS } from './tfjs/forward.js';
 export { tfGradient } from './tfjs/gradient.js';

@@ -6,6 +6,12 @@ export interface DataContext {
   mean?: Tensor;
   /** Input value range [low, high] (uniform baselines, z-box bounds). */
   range?: [number, number];
+  /**
+   * Lowest and highest value of each input element where they are known exactly, a number or one
+   * per channel (or per element): image inputs give the preprocessed range of [0, 1] pixels,
+   * (0 − mean)/std … (1 − mean)/std per channel. LRP's z-box bounds default to it before `range`.
+   */
+  inputBounds?: { low: number | readonly number[]; high: number | readonly number[] };
   /** Reference inputs [M, …] (blame's dataset prior). */
   reference?: Tensor;
   /**

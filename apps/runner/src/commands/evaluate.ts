@@ -1,13 +1,14 @@
 import { float32, loadNpy, sizeOf, validateTargets, writeFileAtomic, InputError, UsageError } from '@blameboard/core';
 import { evaluate } from '@blameboard/metrics';
 import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
-import { dataContext, openModel, readClassFile, readInputs, readTargets, withReference } from '../context.js';
+import { dataContext, openModel, readClassFile, preprocessFlag, readInputs, reportImages, readTargets, withReference } from '../context.js';
 import type { Io } from '../io.js';
 
 export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('evaluate', argv, {
     model: { type: 'string' },
     inputs: { type: 'string' },
+    preprocess: { type: 'string' },
     targets: { type: 'string' },
     attributions: { type: 'string' },
     method: { type: 'string' },
@@ -31,8 +32,11 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     // Against predicted targets every sample counts as correctly classified: nothing to score.
     throw new UsageError('counterfactual-blame needs the gold labels: pass --labels y.npy (or --targets with the gold labels)');
   }
+  const preprocess = preprocessFlag(optional(values, 'preprocess'));
   const resolved = await openModel(required('evaluate', values, 'model'));
-  const inputs = readInputs(resolved.model, required('evaluate', values, 'inputs'));
+  const loaded = readInputs(resolved.model, required('evaluate', values, 'inputs'), preprocess);
+  const { inputs } = loaded;
+  reportImages(loaded, io);
   const targets = await readTargets(resolved.model, inputs, targetSpec);
   let labels: Int32Array | undefined;
   if (labelsPath) {
@@ -66,7 +70,7 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     params,
     attributions,
     method,
-    data: { ...(method ? await withReference(resolved.model, await dataContext(resolved, inputs), method.params) : await dataContext(resolved, inputs)), labels },
+    data: { ...(method ? await withReference(resolved.model, await dataContext(resolved, inputs, loaded), method.params) : await dataContext(resolved, inputs, loaded)), labels },
     seed,
   });
   writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');

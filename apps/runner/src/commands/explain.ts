@@ -1,7 +1,7 @@
 import { writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
 import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
-import { dataContext, openModel, readInputs, readTargets, withReference } from '../context.js';
+import { dataContext, openModel, preprocessFlag, readInputs, reportImages, readTargets, withReference } from '../context.js';
 import { renderHeatmaps } from '@blameboard/reports';
 import type { Io } from '../io.js';
 
@@ -9,6 +9,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('explain', argv, {
     model: { type: 'string' },
     inputs: { type: 'string' },
+    preprocess: { type: 'string' },
     targets: { type: 'string' },
     method: { type: 'string' },
     params: { type: 'string' },
@@ -21,8 +22,11 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const method = required('explain', values, 'method');
   const params = parseJsonFlag('explain', 'params', optional(values, 'params'));
   const batchSize = integerFlag(values, 'batch-size', 1);
+  const preprocess = preprocessFlag(optional(values, 'preprocess'));
   const resolved = await openModel(required('explain', values, 'model'));
-  const inputs = readInputs(resolved.model, required('explain', values, 'inputs'));
+  const loaded = readInputs(resolved.model, required('explain', values, 'inputs'), preprocess);
+  const { inputs } = loaded;
+  reportImages(loaded, io);
   const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'));
   const started = performance.now();
   const result = await explain({
@@ -31,7 +35,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     targets,
     method,
     params,
-    data: await withReference(resolved.model, await dataContext(resolved, inputs), params),
+    data: await withReference(resolved.model, await dataContext(resolved, inputs, loaded), params),
     batchSize,
   });
   const ms = performance.now() - started;

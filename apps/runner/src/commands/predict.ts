@@ -1,19 +1,23 @@
 import { forward, saveNpy } from '@blameboard/core';
-import { choiceFlag, parseFlags, required } from '../args.js';
-import { openModel, readInputs } from '../context.js';
+import { choiceFlag, optional, parseFlags, required } from '../args.js';
+import { openModel, preprocessFlag, readInputs, reportImages } from '../context.js';
 import type { Io } from '../io.js';
 
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('predict', argv, {
     model: { type: 'string' },
     inputs: { type: 'string' },
+    preprocess: { type: 'string' },
     out: { type: 'string' },
     output: { type: 'string' },
   });
   const out = required('predict', values, 'out');
   const output = choiceFlag(values, 'output', ['logit', 'probability'] as const, 'logit');
+  const preprocess = preprocessFlag(optional(values, 'preprocess'));
   const { model } = await openModel(required('predict', values, 'model'));
-  const inputs = readInputs(model, required('predict', values, 'inputs'));
+  const loaded = readInputs(model, required('predict', values, 'inputs'), preprocess);
+  const { inputs } = loaded;
+  reportImages(loaded, io);
   const result = await forward(model, inputs, { output });
   saveNpy(out, result);
   io.err(`wrote ${output}s [${result.shape.join(', ')}] to ${out}`);

@@ -85,6 +85,7 @@ describe('sweep config', () => {
     expect(refusal({ models: ['mnist-mlp', { zoo: 'mnist-mlp' }] })).toMatch(/\/models\/1: model name 'mnist-mlp' is already used by \/models\/0/);
     expect(refusal({ models: [{ zoo: 'mnist-mlp', path: 'x.onnx' }] })).toMatch(/\/models\/0: a model object names exactly one of "zoo"/);
     expect(refusal({ models: [{ path: 'x.onnx' }] })).toMatch(/\/models\/0: a model given by path needs a "dataset" or "inputs"/);
+    expect(refusal({ models: [{ path: 'x.onnx', inputs: 'images', preprocess: { crop: 224, std: [0] } }] })).toBe('sweep config /models/0/preprocess.std[0] must be > 0, got 0');
   });
 
   it('--quick keeps at most three evenly spaced values per axis and fewer samples', () => {

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { resolveParams, UsageError, type ParamSpec } from '@blameboard/core';
 import { getMethod } from '@blameboard/methods';
+import { parsePreprocess, type PreprocessSpec } from '@blameboard/datasets';
 import { getMetric } from '@blameboard/metrics';
 import type { MetricConfig } from '@blameboard/reports';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -25,6 +26,8 @@ export interface ModelSpec {
   path?: string;
   dataset?: string;
   inputs?: string;
+  /** How images in `inputs` are resized, cropped and normalised (as explain's --preprocess). */
+  preprocess?: PreprocessSpec;
   labels?: string;
   pair?: string;
   /** JSON pointer of this model in the config (errors name it). */
@@ -151,7 +154,7 @@ export function thin<T>(values: T[], k: number): T[] {
   return [...picked].sort((a, b) => a - b).map((i) => values[i]);
 }
 
-function resolveModels(entries: (string | Record<string, string>)[], baseDir: string): ModelSpec[] {
+function resolveModels(entries: (string | Record<string, any>)[], baseDir: string): ModelSpec[] {
   const models = entries.map((entry, i): ModelSpec => {
     const pointer = `/models/${i}`;
     if (typeof entry === 'string') return { name: entry, zoo: entry, pointer };
@@ -160,12 +163,15 @@ function resolveModels(entries: (string | Record<string, string>)[], baseDir: st
       throw new UsageError(`sweep config ${pointer}: a model given by path needs a "dataset" or "inputs" to explain`);
     }
     if (entry.labels && !entry.inputs) throw new UsageError(`sweep config ${pointer}/labels: "labels" go with "inputs"`);
+    if (entry.preprocess && !entry.inputs) throw new UsageError(`sweep config ${pointer}/preprocess: "preprocess" goes with image "inputs"`);
+    const preprocess = entry.preprocess === undefined ? undefined : parsePreprocess(entry.preprocess, `sweep config ${pointer}/preprocess`);
     return {
       name: entry.name ?? entry.zoo ?? basename(entry.path!).replace(/\.(onnx|json)$/i, ''),
       zoo: entry.zoo,
       path: abs(entry.path),
       dataset: entry.dataset,
       inputs: abs(entry.inputs),
+      ...(preprocess ? { preprocess } : {}),
       labels: abs(entry.labels),
       pair: abs(entry.pair),
       pointer,

@@ -1,5 +1,5 @@
 import { InputError, sizeOf, UsageError, type LoadedModel, type Tensor } from '@blameboard/core';
-import { loadDataset } from '@blameboard/datasets';
+import { loadDataset, type LoadedInputs } from '@blameboard/datasets';
 import { predictClasses } from '@blameboard/metrics';
 import { equivalentPairs, getZooEntry, resolveModel } from '@blameboard/models';
 import { dataContext, readClassFile, readInputs, type RunnerDataContext } from '../context.js';
@@ -60,8 +60,10 @@ async function planModel(spec: ModelSpec, sweep: ResolvedSweep): Promise<Planned
   let inputs: Tensor;
   let labels: Int32Array | undefined;
   let dataset: string;
+  let loaded: LoadedInputs | undefined;
   if (spec.inputs) {
-    inputs = takeRows(readInputs(model, spec.inputs), sweep.samples);
+    loaded = readInputs(model, spec.inputs, spec.preprocess);
+    inputs = takeRows(loaded.inputs, sweep.samples);
     if (spec.labels) labels = readClassFile(spec.labels, inputs.shape[0], 'labels').slice(0, inputs.shape[0]);
     dataset = datasetId ?? 'inputs';
   } else {
@@ -76,7 +78,7 @@ async function planModel(spec: ModelSpec, sweep: ResolvedSweep): Promise<Planned
     dataset = datasetId;
   }
   const targets = model.outputSize > 1 ? await predictClasses(model, inputs) : new Int32Array(inputs.shape[0]);
-  const data = await dataContext({ model, datasetId: spec.inputs ? datasetId : dataset }, inputs);
+  const data = await dataContext({ model, datasetId: spec.inputs ? datasetId : dataset }, inputs, loaded);
   const sampleKey = sha256(
     canonicalJson({ dataset, seed: sweep.seed, inputs: sha256(bytes(inputs.data)), targets: sha256(bytes(targets)), labels: labels ? sha256(bytes(labels)) : null }),
   );

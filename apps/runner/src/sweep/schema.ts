@@ -87,7 +87,15 @@ const modelObject: Schema = {
     zoo: { enum: zooIds, description: 'a zoo model id' },
     path: { type: 'string', minLength: 1, description: 'an ONNX file or a tfjs model.json, relative to this config file' },
     dataset: { enum: datasets.map((d) => d.id), description: 'the dataset whose test split is explained (zoo models: their own)' },
-    inputs: { type: 'string', minLength: 1, description: 'a float32 .npy of inputs to explain instead of a dataset, relative to this config file' },
+    inputs: {
+      type: 'string',
+      minLength: 1,
+      description: 'inputs to explain instead of a dataset, relative to this config file: a float .npy, an .npz (x.npz:name), a PNG/JPEG image or a folder of them',
+    },
+    preprocess: {
+      type: 'object',
+      description: 'for image inputs: {"resize": 256, "crop": 224, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]} (as explain --preprocess)',
+    },
     labels: { type: 'string', minLength: 1, description: 'an integer .npy of gold labels for the inputs (counterfactual-blame)' },
     pair: { type: 'string', minLength: 1, description: 'an ONNX file computing the same function (implementation-invariance), relative to this config file' },
   },

@@ -5,8 +5,8 @@ import type { AttributionMethod } from '../types.js';
 import { explainWithLrp, resolveBounds, ruleParams } from './lrp-explain.js';
 
 export const deepTaylorParams: ParamSpec[] = [
-  { name: 'low', type: 'json', description: 'lowest input value: a number or one per channel (default: the input range)' },
-  { name: 'high', type: 'json', description: 'highest input value: a number or one per channel (default: the input range)' },
+  { name: 'low', type: 'json', description: 'lowest input value: a number or one per channel (default: for image inputs the preprocessed range of [0, 1] pixels per channel, else the input range)' },
+  { name: 'high', type: 'json', description: 'highest input value: a number or one per channel (default: for image inputs the preprocessed range of [0, 1] pixels per channel, else the input range)' },
 ];
 
 export const deepTaylor: AttributionMethod = {

@@ -19,13 +19,14 @@ export function canonicalGraph(graph: IrGraph): IrGraph {
 }
 
 /**
- * z-box bounds: the given `low`/`high`, else the data's input range, else the min/max of the
- * inputs being explained.
+ * z-box bounds: the given `low`/`high`, else the data's exact input bounds (per channel for
+ * preprocessed images), else the data's input range, else the min/max of the inputs being explained.
  */
 export function resolveBounds(params: Record<string, unknown>, data: DataContext | undefined, inputs: Tensor): { low: Bound; high: Bound } {
   let fallback: [number, number] | undefined = data?.range;
   const bound = (name: 'low' | 'high'): Bound => {
     if (params[name] !== undefined) return parseBound(params[name], `LRP parameter '${name}'`);
+    if (data?.inputBounds) return data.inputBounds[name];
     if (!fallback) {
       let lo = Infinity;
       let hi = -Infinity;

@@ -11,8 +11,8 @@ export const lrpParams: ParamSpec[] = [
   { name: 'gamma', type: 'number', description: 'γ of the gamma rule', default: 0.25, min: 0 },
   { name: 'alpha', type: 'number', description: 'α of the alpha-beta rule (α − β = 1)', default: 2, min: 0 },
   { name: 'beta', type: 'number', description: 'β of the alpha-beta rule', default: 1, min: 0 },
-  { name: 'low', type: 'json', description: 'z-box lowest input value: a number or one per channel (default: the input range)' },
-  { name: 'high', type: 'json', description: 'z-box highest input value: a number or one per channel (default: the input range)' },
+  { name: 'low', type: 'json', description: 'z-box lowest input value: a number or one per channel (default: for image inputs the preprocessed range of [0, 1] pixels per channel, else the input range)' },
+  { name: 'high', type: 'json', description: 'z-box highest input value: a number or one per channel (default: for image inputs the preprocessed range of [0, 1] pixels per channel, else the input range)' },
   { name: 'stabilizer', type: 'number', description: 'added to denominators (with their sign) by every rule but epsilon', default: 1e-6, min: 0 },
   {
     name: 'layerRules',
