@@ -12,7 +12,7 @@ import {
   type ResultsDocument,
   type SampleLine,
 } from '@blameboard/reports';
-import { optional, parseFlags, required } from '../args.js';
+import { optional, parseFlags, required, type FlagSpec } from '../args.js';
 import type { Io } from '../io.js';
 import { heatmapGrids } from '../sweep/collect.js';
 import { sha256 } from '../sweep/config.js';
@@ -68,8 +68,10 @@ function combine(parts: ResultsDocument[], dirs: string[]): ResultsDocument {
   };
 }
 
+export const REPORT_FLAGS = { out: { type: 'string' }, format: { type: 'string' } } as const satisfies FlagSpec;
+
 export async function reportCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseFlags('report', argv, { out: { type: 'string' }, format: { type: 'string' } });
+  const { values, positionals } = parseFlags('report', argv, REPORT_FLAGS);
   const out = required('report', values, 'out');
   const formats = parseFormats(optional(values, 'format'));
   if (positionals.length === 0) throw new UsageError('give the results folder(s): blameboard report RESULTS_DIR… --out DIR');

@@ -1,5 +1,5 @@
 import { UsageError } from '@blameboard/core';
-import { integerFlag, optional, parseFlags, required } from '../args.js';
+import { integerFlag, optional, parseFlags, required, type FlagSpec } from '../args.js';
 import type { Io } from '../io.js';
 import { loadSweepConfig } from '../sweep/config.js';
 import { INTERRUPTED, runSweep } from '../sweep/run.js';
@@ -31,17 +31,22 @@ export function parseShard(flag: string | undefined, env: NodeJS.ProcessEnv = pr
   return { k, n };
 }
 
+export const SWEEP_FLAGS = {
+  config: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  shard: { type: 'string' },
+  samples: { type: 'string' },
+  quick: { type: 'boolean' },
+} as const satisfies FlagSpec;
+
+/** Where a sweep writes when --out is not given (also `pnpm bench`'s folder). */
+export const DEFAULT_SWEEP_OUT = 'reports/latest';
+
 export async function sweepCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseFlags('sweep', argv, {
-    config: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'boolean' },
-    shard: { type: 'string' },
-    samples: { type: 'string' },
-    quick: { type: 'boolean' },
-  });
+  const { values } = parseFlags('sweep', argv, SWEEP_FLAGS);
   const configPath = required('sweep', values, 'config');
-  const out = optional(values, 'out') ?? 'reports/latest';
+  const out = optional(values, 'out') ?? DEFAULT_SWEEP_OUT;
   const samples = integerFlag(values, 'samples', SWEEP_LIMITS.samples.min, SWEEP_LIMITS.samples.max);
   const shard = parseShard(optional(values, 'shard'));
   const sweep = loadSweepConfig(configPath, { quick: Boolean(values.quick), samples });

@@ -107,6 +107,7 @@ async function sweepLocked(sweep: ResolvedSweep, opts: SweepOptions, store: Swee
       const label = `${models[cell.model].spec.name} · ${cell.method.label}`;
       progress.start(label);
       const outcome = await runCell(cell, models[cell.model], sweep, store, versions);
+      store.touchLock();
       if (outcome.computed) computedCells++;
       else cachedCells++;
       done++;

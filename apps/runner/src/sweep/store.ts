@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InputError, loadNpy, UsageError, writeFileAtomic, writeNpy, type Tensor } from '@blameboard/core';
@@ -18,6 +18,9 @@ import type { CellStatus, Direction, MetricConfig, MetricStatus, ModelInfo, RunR
  */
 export const MANIFEST_FILE = 'sweep.json';
 const LOCK_FILE = '.lock';
+/** The lock's holder touches it this often; a lock untouched for LOCK_STALE_MS is abandoned (a pod that died on another node). */
+const LOCK_HEARTBEAT_MS = 30_000;
+export const LOCK_STALE_MS = 10 * 60_000;
 const RUN_FILE = 'run.json';
 
 export interface CellRecord {
@@ -148,9 +151,20 @@ export class SweepStore {
     return this.path('samples', `model-${model}.npy`);
   }
 
+  /** Marks the lock as alive (also called after every cell, since a long onnxruntime run blocks timers). */
+  touchLock(): void {
+    const now = new Date();
+    try {
+      utimesSync(this.path(LOCK_FILE), now, now);
+    } catch {
+      // not held
+    }
+  }
+
   /**
-   * Takes the folder's lock: a second runner is refused, naming the holder; a lock whose process
-   * is gone (same host, pid not alive) is stale and taken over.
+   * Takes the folder's lock: a second runner is refused, naming the holder. A lock is stale, and
+   * taken over, when its process is gone (same host, pid not alive) or when nobody has touched it
+   * for LOCK_STALE_MS (its holder ran on another machine or pod and died there).
    */
   lock(): () => void {
     mkdirSync(this.dir, { recursive: true });
@@ -160,16 +174,19 @@ export class SweepStore {
         const fd = openSync(file, 'wx');
         writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }));
         closeSync(fd);
+        const heartbeat = setInterval(() => this.touchLock(), LOCK_HEARTBEAT_MS);
+        heartbeat.unref();
         let released = false;
         return () => {
           if (released) return;
           released = true;
+          clearInterval(heartbeat);
           rmSync(file, { force: true });
         };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const holder = readJson<{ pid: number; host: string; started: string }>(file);
-        if (holder && holder.host === hostname() && !alive(holder.pid)) {
+        if ((holder && holder.host === hostname() && !alive(holder.pid)) || untouchedFor(file) > LOCK_STALE_MS) {
           rmSync(file, { force: true });
           continue;
         }
@@ -178,6 +195,14 @@ export class SweepStore {
       }
     }
     throw new UsageError(`cannot take the lock ${file}`);
+  }
+}
+
+function untouchedFor(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 

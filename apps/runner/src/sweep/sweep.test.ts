@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, Rng, saveNpy, writeOnnx, type IrGraph } from '@blameboard/core';
+import { disposeSessions } from '@blameboard/core';
 import type { ResultsDocument } from '@blameboard/reports';
-import { runCli } from '../test-utils.js';
+import { runCli, writeOverflowModel } from '../test-utils.js';
+import { LOCK_STALE_MS } from './store.js';
 
 afterAll(() => disposeSessions());
 
@@ -196,7 +197,6 @@ describe('blameboard sweep', () => {
     const dir = join(base, 'out');
     const dead = spawn(process.execPath, ['-e', '']);
     await new Promise((r) => dead.on('exit', r));
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
     writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: dead.pid, host: hostname(), started: 'earlier' }));
     const run = await runCli('sweep', '--config', config, '--out', dir);
@@ -205,35 +205,20 @@ describe('blameboard sweep', () => {
     const refused = await runCli('sweep', '--config', config, '--out', dir, '--resume');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`is in use by another sweep (pid ${process.pid} on ${hostname()}, started now)`);
+    // A holder on another machine cannot be asked whether it lives: its lock counts while it is
+    // touched, and is abandoned once untouched for longer than LOCK_STALE_MS.
+    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: 1, host: 'another-pod', started: 'then' }));
+    expect((await runCli('sweep', '--config', config, '--out', dir, '--resume')).stderr).toContain('(pid 1 on another-pod, started then)');
+    const old = new Date(Date.now() - LOCK_STALE_MS - 60_000);
+    utimesSync(join(dir, '.lock'), old, old);
+    expect((await runCli('sweep', '--config', config, '--out', dir, '--resume')).code).toBe(0);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
   });
 
   it('marks a cell whose method produced NaN or Inf invalid, with its reason, and keeps it out of the ranks', async () => {
     const base = scratch();
-    // A small ReLU network. IG from a baseline of 3e38 multiplies (x − x′) ≈ −3e38 by gradients of
-    // about 10: the attributions overflow float32 to −Inf while every other method stays finite.
-    const graph: IrGraph = {
-      name: 'overflow',
-      irVersion: 8,
-      opsetVersion: 13,
-      producerName: 'test',
-      inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
-      initializers: new Map([
-        ['W', float32([4, 6], Array.from({ length: 24 }, (_, i) => 10 + (i % 5)))],
-        ['b', float32([4])],
-        ['W2t', float32([4, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1])],
-      ]),
-      nodes: [
-        { name: 'dense', opType: 'Gemm', domain: '', inputs: ['x', 'W', 'b'], outputs: ['h'], attributes: { transB: { type: 'int', value: 1 } } },
-        { name: 'relu', opType: 'Relu', domain: '', inputs: ['h'], outputs: ['r'], attributes: {} },
-        { name: 'out', opType: 'MatMul', domain: '', inputs: ['r', 'W2t'], outputs: ['y'], attributes: {} },
-      ],
-      values: new Map(),
-    };
-    writeFileSync(join(base, 'overflow.onnx'), writeOnnx(graph));
-    const x = new Float32Array(10 * 6);
-    new Rng(1).fillUniform(x);
-    saveNpy(join(base, 'x.npy'), float32([10, 6], x));
+    // IG from a baseline of 3e38 overflows float32 on this network; every other method stays finite.
+    writeOverflowModel(base, 10);
     const xss = '<img src=x onerror=alert(1)>';
     const config = writeConfig(base, {
       samples: 10,

@@ -27,7 +27,7 @@ export interface ChartSpec {
 export function lineChart(spec: ChartSpec): string {
   const width = spec.width ?? 260;
   const height = spec.height ?? 170;
-  const m = { left: 46, right: 8, top: 22, bottom: 34 };
+  const m = { left: 46, right: 16, top: 22, bottom: 34 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const all: number[] = [];
@@ -43,7 +43,10 @@ export function lineChart(spec: ChartSpec): string {
   const yAt = (v: number) => m.top + plotH - ((v - lo) / (hi - lo)) * plotH;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(spec.title)}">`);
-  parts.push(`<text x="${m.left}" y="13" class="chart-title">${escapeHtml(spec.title)}</text>`);
+  // Long titles are cut to the chart's width; the whole title stays in the tooltip.
+  const room = Math.floor((width - m.left) / 6.2);
+  const title = spec.title.length > room ? `${spec.title.slice(0, room - 1)}…` : spec.title;
+  parts.push(`<text x="${m.left}" y="13" class="chart-title"><title>${escapeHtml(spec.title)}</title>${escapeHtml(title)}</text>`);
   // y axis: three ticks
   for (const t of [lo, (lo + hi) / 2, hi]) {
     const y = yAt(t).toFixed(1);
