@@ -171,7 +171,7 @@ describe('blameboard sweep', () => {
     expect((await runCli('report', merged, '--out', report)).code).toBe(0);
     // report recomputes every number from samples.ndjson: the same results.json comes out.
     expect(readFileSync(join(report, 'results.json'), 'utf8')).toBe(readFileSync(join(merged, 'results.json'), 'utf8'));
-    expect(readFileSync(join(report, 'index.html'), 'utf8')).toContain('<img alt="inputs" src="data:image/png;base64,');
+    expect(readFileSync(join(report, 'index.html'), 'utf8')).toContain('<img alt="inputs" height="128" src="data:image/png;base64,');
   });
 
   it('refuses to merge shards of different configs, naming the difference', async () => {

@@ -13,7 +13,7 @@ describe('renderHtml', () => {
     expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:;`);
     for (const [, url] of html.matchAll(/\s(?:src|href)="([^"]*)"/g)) expect(url).toMatch(/^(data:image\/png;base64,|#)/);
     expect(html).not.toMatch(/<link|@import|url\(/);
-    expect(html).toContain('<img alt="gradient" src="data:image/png;base64,');
+    expect(html).toContain('<img alt="gradient" height="24" src="data:image/png;base64,');
   });
 
   it('renders every row with the numbers of the leaderboard', () => {

@@ -2,7 +2,7 @@ import type { Tensor } from '@blameboard/core';
 import type { CellResult, Column, Leaderboard, LeaderboardRow, ResultsDocument } from '../types.js';
 import { escapeHtml } from './escape.js';
 import { columnTitle, FLAG_TEXT, fmt, fmtCi, fmtMemory, fmtMs, fmtRank } from './format.js';
-import { renderStrip } from './heatmap.js';
+import { planeShape, renderStrip } from './heatmap.js';
 import { pngDataUrl } from './png.js';
 import { lineChart, PALETTE, type Series } from './svg.js';
 
@@ -205,11 +205,18 @@ function tauColor(t: number): string {
   return t >= 0 ? `rgb(${fade},${fade},255)` : `rgb(255,${fade},${fade})`;
 }
 
+/**
+ * The grid's strips are encoded at one pixel per value and enlarged by the browser (pixelated):
+ * 16× fewer pixels to encode and embed than drawing them at display size.
+ */
 function heatmapGrid(grid: HeatmapGrid): string {
-  const opts = { imageShape: grid.imageShape, maxSamples: grid.inputs.shape[0] };
-  const rows = [`<tr><th>inputs</th><td><img alt="inputs" src="${pngDataUrl(renderStrip(grid.inputs, null, opts))}"></td></tr>`];
+  const opts = { imageShape: grid.imageShape, maxSamples: grid.inputs.shape[0], scale: 1 };
+  const [h] = planeShape(grid.inputs.shape.slice(1), grid.imageShape);
+  const height = h === 1 ? 3 * 14 : Math.min(4, Math.max(1, Math.floor(128 / (h + 4)))) * (h + 4);
+  const img = (alt: string, png: Uint8Array) => `<img alt="${escapeHtml(alt)}" height="${height}" src="${pngDataUrl(png)}">`;
+  const rows = [`<tr><th>inputs</th><td>${img('inputs', renderStrip(grid.inputs, null, opts))}</td></tr>`];
   for (const row of grid.rows) {
-    rows.push(`<tr><th class="label">${escapeHtml(row.label)}</th><td><img alt="${escapeHtml(row.label)}" src="${pngDataUrl(renderStrip(grid.inputs, row.attributions, opts))}"></td></tr>`);
+    rows.push(`<tr><th class="label">${escapeHtml(row.label)}</th><td>${img(row.label, renderStrip(grid.inputs, row.attributions, opts))}</td></tr>`);
   }
   return `<p class="note">Red: evidence for the target; blue: against; each map scaled to its own max |R|.</p><table class="heatmaps">${rows.join('')}</table>`;
 }
