@@ -66,7 +66,17 @@ function gitCommit(): string | null {
   return commit;
 }
 
-export function environment(tfjs: Environment['tfjs'] = null): Environment {
+/**
+ * The tfjs version installed and the backend that ran, if any: ONNX work never starts tfjs, so
+ * `backend` is null unless the sweep imported a tfjs model.json.
+ */
+export function tfjsRecord(backend: string | null): Environment['tfjs'] {
+  const dir = packageDir('@tensorflow/tfjs-core') ?? (packageDir('@blameboard/core') && join(packageDir('@blameboard/core')!, 'node_modules/@tensorflow/tfjs-core'));
+  if (!dir || !existsSync(join(dir, 'package.json'))) return null;
+  return { version: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version as string, backend };
+}
+
+export function environment(tfjs: Environment['tfjs'] = tfjsRecord(null)): Environment {
   const cpus = os.cpus();
   return {
     node: process.version,

@@ -1,12 +1,12 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, writeFilesAtomic, writeNpy } from '@blameboard/core';
+import { initTfjs, UsageError, writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { renderReport, REPORT_FORMATS, type ModelInfo, type ReportFormat, type RunRecord } from '@blameboard/reports';
 import type { Io } from '../io.js';
 import { firstRows, collectResults, heatmapGrids } from './collect.js';
 import type { ResolvedSweep } from './config.js';
 import { runCell } from './cell.js';
-import { environment, packageVersions } from './environment.js';
+import { environment, packageVersions, tfjsRecord } from './environment.js';
 import { planCells, planModels, shardCells, type PlannedModel } from './plan.js';
 import { formatSeconds, makeProgress } from './progress.js';
 import { SweepStore, type Manifest } from './store.js';
@@ -124,8 +124,9 @@ async function sweepLocked(sweep: ResolvedSweep, opts: SweepOptions, store: Swee
     return INTERRUPTED;
   }
   for (const f of failures) io.err(`  ${f}`);
+  const tfjsModel = models.some((pm) => /\.json$/i.test(pm.spec.path ?? ''));
   const run: RunRecord = {
-    environment: environment(),
+    environment: environment(tfjsRecord(tfjsModel ? (await initTfjs()).backend : null)),
     phases,
     started: started.toISOString(),
     shard: manifest.shard,
