@@ -1,4 +1,4 @@
-import { isBlameboardError } from '@blameboard/core';
+import { isBlameboardError, printable } from '@blameboard/core';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { listCommand } from './commands/list.js';
@@ -22,7 +22,9 @@ M is an ONNX path, a tfjs model.json or a zoo id (see 'blameboard list models').
 X is a float .npy, an .npz (x.npz:name picks one of several arrays), a PNG/JPEG image, or a folder of
 them (rows in file-name order); images take --preprocess '{"resize":256,"crop":224,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225]}'.`;
 
-const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+// A Map, so that a command named like an Object property (__proto__, constructor, toString) is
+// just an unknown command.
+const COMMANDS = new Map<string, (argv: string[], io: Io) => Promise<number>>(Object.entries({
   explain: explainCommand,
   evaluate: evaluateCommand,
   predict: predictCommand,
@@ -31,31 +33,36 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   merge: mergeCommand,
   train: trainCommand,
   list: listCommand,
-};
+}));
 
 /** Runs one CLI invocation and returns its exit code: 0 ok, 2 bad input (one line), 1 a bug. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const debug = argv.includes('--debug');
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     io.out(USAGE);
-    return command ? 0 : 2;
+    return 0;
   }
-  const run = COMMANDS[command];
+  if (!command) {
+    // No command is a usage error: the usage goes to stderr, where errors go.
+    io.err(`blameboard: give a command\n${USAGE}`);
+    return 2;
+  }
+  const run = COMMANDS.get(command);
   if (!run) {
-    io.err(`blameboard: unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    io.err(`blameboard: unknown command '${printable(command)}'; commands: ${[...COMMANDS.keys()].join(', ')}`);
     return 2;
   }
   try {
     return await run(rest, io);
   } catch (e) {
     if (isBlameboardError(e)) {
-      io.err(`blameboard ${command}: ${e.message}`);
+      io.err(`blameboard ${command}: ${printable(e.message)}`);
       if (debug && e.stack) io.err(e.stack);
       return e.exitCode;
     }
     const err = e as Error;
-    io.err(`blameboard ${command}: internal error: ${err?.message ?? String(e)}`);
+    io.err(`blameboard ${command}: internal error: ${printable(err?.message ?? String(e))}`);
     if (debug && err?.stack) io.err(err.stack);
     else io.err('(run again with --debug for the stack; this is a bug, please report it)');
     return 1;

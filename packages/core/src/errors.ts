@@ -66,7 +66,14 @@ export function isBlameboardError(e: unknown): e is BlameboardError {
   return e instanceof BlameboardError;
 }
 
-/** A user-given string (a file name) fit for a one-line message: control characters shown as \xNN. */
+/**
+ * A user-given string (a file or model name) fit for a one-line terminal message: control
+ * characters (C0, DEL, C1) shown as \xNN, and the invisible formatting characters that reorder or
+ * hide text (bidi overrides such as U+202E, zero-width marks) as \u{…}, so a name can neither set
+ * the terminal's colours or title, nor rewrite the line it is printed on.
+ */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
