@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { disposeSessions } from '@blameboard/core';
+import { disableOnnxruntimeTelemetry, disposeSessions } from '@blameboard/core';
 import { main } from './main.js';
 
 // A reader that stops early (`blameboard list methods | head`) closes the pipe: that ends the
@@ -11,6 +11,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+disableOnnxruntimeTelemetry();
 const code = await main(process.argv.slice(2));
 await disposeSessions().catch(() => undefined);
 process.exitCode = code;

@@ -15,6 +15,7 @@ export { OnnxSession, cachedSession, disposeSessions, defaultThreads, MAX_CACHED
 export { forward, logitSession, onnxDigest, softmaxRows, DEFAULT_BATCH_SIZE, type ForwardOptions } from './runtime/forward.js';
 export { toOrt, fromOrt } from './runtime/convert.js';
 export { onnxruntimeVersion } from './runtime/version.js';
+export { disableOnnxruntimeTelemetry } from './runtime/telemetry.js';
 export { loadModel, validateInputs, validateTargets, type ModelSource } from './load-model.js';
 export { foldBatchNorm } from './ir/fold-batchnorm.js';
 export { compileExplanation } from './compiler/compile.js';

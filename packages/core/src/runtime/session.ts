@@ -3,6 +3,7 @@ import ort from 'onnxruntime-node';
 import { BlameboardError, InputError, ModelLoadError, ModelRunError } from '../errors.js';
 import { concatBatch, sliceBatch, type Tensor } from '../tensor.js';
 import { fromOrt, toOrt } from './convert.js';
+import { disableOnnxruntimeTelemetry } from './telemetry.js';
 
 export interface SessionOptions {
   /** Threads inside one operator; default os.availableParallelism() (or BLAMEBOARD_THREADS). */
@@ -31,6 +32,7 @@ export class OnnxSession {
   ) {}
 
   static async create(onnx: Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+    disableOnnxruntimeTelemetry();
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnx, {
