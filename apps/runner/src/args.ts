@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '@blameboard/core';
+import { parseJsonText, UsageError } from '@blameboard/core';
 
 export interface FlagSpec {
   [name: string]: { type: 'string' | 'boolean'; multiple?: boolean };
@@ -29,12 +29,7 @@ export function required(command: string, values: Record<string, unknown>, name:
 
 export function parseJsonFlag(command: string, flag: string, text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--${flag} is not valid JSON (${(e as Error).message})`);
-  }
+  const value = parseJsonText(text, `--${flag}`);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError(`--${flag} must be a JSON object such as '{"steps": 64}'`);
   }

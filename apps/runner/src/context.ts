@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { float32, sizeOf, InputError, UsageError, loadNpy, printable, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
+import { float32, sizeOf, InputError, loadNpy, parseJsonText, printable, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
 import { classMeansOf, predictClasses } from '@blameboard/metrics';
 import { datasets, loadDataset, loadInputs, parsePreprocess, type LoadedInputs, type PreprocessSpec } from '@blameboard/datasets';
 import { getZooEntry, resolveModel } from '@blameboard/models';
@@ -9,13 +9,7 @@ import type { Io } from './io.js';
 /** Validates `--preprocess` JSON (before the model loads); every mistake names the field. */
 export function preprocessFlag(text: string | undefined): PreprocessSpec | undefined {
   if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--preprocess is not valid JSON (${(e as Error).message})`);
-  }
-  return parsePreprocess(value);
+  return parsePreprocess(parseJsonText(text, '--preprocess'));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from './errors.js';
 
@@ -73,4 +73,54 @@ export function writeFilesAtomic(files: { path: string; data: string | Uint8Arra
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeFilesAtomic([{ path, data }]);
+}
+
+/** The largest file Blameboard reads whole (ONNX's protobuf limit; bigger weights use external data). */
+export const MAX_FILE_BYTES = 2 ** 31;
+
+/**
+ * Opens a file for reading only if it is a regular file, without blocking: a FIFO opened plainly
+ * waits forever for a writer, and a device (/dev/zero) never ends. Symlinks are followed (the
+ * caller checks where they lead). `fail` builds the error for a refusal.
+ */
+export function openRegularFile(path: string, fail: (why: string) => Error): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw fail(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? String(e)));
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw fail(stat.isDirectory() ? 'it is a folder' : stat.isFIFO() ? 'it is a FIFO, not a regular file' : 'it is not a regular file (a device or socket?)');
+  }
+  return { fd, size: stat.size };
+}
+
+/** Reads `length` bytes from `position` of an open file (positioned reads: nothing else is loaded). */
+export function readRange(fd: number, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const got = readSync(fd, out, done, length - done, position + done);
+    if (got <= 0) break;
+    done += got;
+  }
+  return done === length ? out : out.subarray(0, done);
+}
+
+/**
+ * A whole regular file, at most `maxBytes`: anything else (a FIFO, a device, a folder, a file too
+ * large to be what it claims) is refused through `fail` before a byte is read.
+ */
+export function readRegularFile(path: string, fail: (why: string) => Error, maxBytes = MAX_FILE_BYTES): Uint8Array {
+  const { fd, size } = openRegularFile(path, fail);
+  try {
+    if (size > maxBytes) throw fail(`it is ${size} bytes, more than the ${maxBytes} this reads`);
+    return readRange(fd, 0, size);
+  } finally {
+    closeSync(fd);
+  }
 }

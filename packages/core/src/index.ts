@@ -3,6 +3,7 @@ export * from './rng.js';
 export * from './errors.js';
 export * from './files.js';
 export * from './params.js';
+export * from './json.js';
 export type * from './ir/types.js';
 export type * from './model.js';
 export type * from './compiler/types.js';

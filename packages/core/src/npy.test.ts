@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +83,11 @@ describe('readNpy on files numpy wrote', () => {
     const good = readFileSync(join(fixtures, 'f32-2x3x4.npy'));
     expect(() => readNpy(good.subarray(0, good.length - 4))).toThrow(/truncated data/);
     expect(() => readNpy(good.subarray(0, 40))).toThrow(/truncated header/);
-    expect(() => loadNpy(join(tmp, 'missing.npy'))).toThrow(/cannot read .*ENOENT/);
+    expect(() => loadNpy(join(tmp, 'missing.npy'))).toThrow(/cannot read .*no such file/);
+    // Files that are not files: a device would be read until memory runs out, a FIFO would block.
+    expect(() => loadNpy('/dev/zero')).toThrow(/cannot read '\/dev\/zero': it is not a regular file/);
+    execFileSync('mkfifo', [join(tmp, 'pipe.npy')]);
+    expect(() => loadNpy(join(tmp, 'pipe.npy'))).toThrow(/it is a FIFO, not a regular file/);
   });
 });
 

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
-import { writeFileAtomic } from './files.js';
+import { readRegularFile, writeFileAtomic } from './files.js';
 import type { DType, Tensor, TypedArray } from './tensor.js';
 import { sizeOf } from './tensor.js';
 
@@ -153,12 +152,7 @@ function littleEndianHost(): boolean {
 }
 
 export function loadNpy(path: string): Tensor {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const bytes = readRegularFile(path, (why) => new InputError(`cannot read '${path}': ${why}`));
   try {
     return readNpy(bytes);
   } catch (e) {

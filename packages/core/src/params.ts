@@ -10,6 +10,7 @@ export interface ParamSpec {
   choices?: string[];
   /** `number` parameters that may also be one of `choices` (e.g. a baseline of `zero` or 0.5). */
   allowNumber?: boolean;
+  /** Range of a number (or of the number form of an `allowNumber` string). Every numeric parameter has both. */
   min?: number;
   max?: number;
 }
@@ -59,7 +60,11 @@ function checkValue(owner: string, spec: ParamSpec, value: unknown): unknown {
       return value;
     }
     case 'string': {
-      if (typeof value === 'number' && spec.allowNumber && Number.isFinite(value)) return value;
+      if (typeof value === 'number' && spec.allowNumber && Number.isFinite(value)) {
+        if (spec.min !== undefined && value < spec.min) throw new UsageError(`${where} must be ≥ ${spec.min}, got ${value}`);
+        if (spec.max !== undefined && value > spec.max) throw new UsageError(`${where} must be ≤ ${spec.max}, got ${value}`);
+        return value;
+      }
       if (typeof value !== 'string') throw new UsageError(`${where} must be a string, got ${JSON.stringify(value)}`);
       if (spec.choices && !spec.choices.includes(value)) {
         const alt = spec.allowNumber ? ' or a number' : '';

@@ -12,17 +12,24 @@ export const baselineParam = (what = 'the reference input x′'): ParamSpec => (
   default: 'zero',
   choices: [...BASELINE_KINDS],
   allowNumber: true,
+  min: -FLOAT32_MAX,
+  max: FLOAT32_MAX,
 });
 
+/** σ of every Gaussian blur (a baseline of a method, a fill of a metric): one spec, one range. */
 export const blurSigmaParam: ParamSpec = {
   name: 'blurSigma',
   type: 'number',
-  description: 'σ of the Gaussian blur baseline, in pixels (features for vectors)',
+  description: 'σ of the Gaussian blur (baseline or fill), in pixels (features for vectors), at most 64',
   default: 1,
   min: 0,
+  max: 64,
 };
 
-export const seedParam: ParamSpec = { name: 'seed', type: 'integer', description: 'seed of every random draw', default: 0 };
+export const seedParam: ParamSpec = { name: 'seed', type: 'integer', description: 'seed of every random draw (0 to 2³² − 1)', default: 0, min: 0, max: 2 ** 32 - 1 };
+
+/** A constant baseline or fill is an input value: any finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface BaselineOptions {
   data?: DataContext;

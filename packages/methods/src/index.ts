@@ -17,7 +17,7 @@ export { random } from './methods/random.js';
 export { edge } from './methods/edge.js';
 export { gradientRules, GRADIENT_RULES, ruleFromTable } from './rules/gradient/index.js';
 export { deepLiftRules, DEEPLIFT_EPS } from './rules/deeplift.js';
-export { makeBaseline, gaussianBlur, baselineSpec, BASELINE_KINDS, type BaselineSpec, type BaselineOptions } from './baselines.js';
+export { makeBaseline, gaussianBlur, baselineSpec, blurSigmaParam, seedParam, FLOAT32_MAX, BASELINE_KINDS, type BaselineSpec, type BaselineOptions } from './baselines.js';
 export { quadrature, gaussLegendre, INTEGRATION_RULES, type IntegrationRule, type Quadrature } from './integration.js';
 export { compiledHandle, requireGraph, runRows, oneHot, modelKey, DEFAULT_BATCH_SIZE, type CompiledHandle } from './compiled.js';
 export { streamRows, type RowStream, type RowInput } from './row-stream.js';

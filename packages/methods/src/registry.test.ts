@@ -15,6 +15,21 @@ describe('method registry', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('documents a range for every numeric parameter, and refuses a value beyond it', async () => {
+    for (const m of methods) {
+      for (const p of m.params) {
+        if (p.type !== 'number' && p.type !== 'integer' && !p.allowNumber) continue;
+        expect(Number.isFinite(p.min), `${m.id}.${p.name} min`).toBe(true);
+        expect(Number.isFinite(p.max), `${m.id}.${p.name} max`).toBe(true);
+        expect(p.min!).toBeLessThan(p.max!);
+        const model = await modelFrom(smoothMlp(1), 'ranges');
+        await expect(explain({ model, inputs: randomTensor([1, 5], 1), targets: Int32Array.of(0), method: m.id, params: { [p.name]: p.max! * 2 + 1 } }), `${m.id}.${p.name}`).rejects.toThrow(
+          `parameter '${p.name}' of method '${m.id}' must be ≤ ${p.max}`,
+        );
+      }
+    }
+  });
+
   it('refuses an unknown method, listing the known ones', () => {
     expect(() => getMethod('saliency')).toThrow(UsageError);
     expect(() => getMethod('saliency')).toThrow(/unknown method 'saliency'; known methods: gradient, gradient-x-input, integrated-gradients/);

@@ -50,7 +50,7 @@ const params: ParamSpec[] = [
     description:
       "what the relevance must add up to: f_t(x) − f_t(x′) for baseline methods (IG, DeepLIFT) and f_t(x) otherwise ('auto'); 'output' always f_t(x); 'baseline' always against the method's baseline (zero without one)",
   },
-  { name: 'tolerance', type: 'number', default: 1e-3, min: 0, description: 'relative residual counted as conserving' },
+  { name: 'tolerance', type: 'number', default: 1e-3, min: 0, max: 1e3, description: 'relative residual counted as conserving (at most 1e3)' },
 ];
 
 export const conservation: Metric = {

@@ -93,9 +93,10 @@ const params: ParamSpec[] = [
     name: 'distance',
     type: 'number',
     min: 0,
-    description: 'length of the path: pixels of translation for images (default 4), input units for vectors (default 0.05·range)',
+    max: 1e4,
+    description: 'length of the path: pixels of translation for images (default 4), input units for vectors (default 0.05·range); at most 1e4',
   },
-  { name: 'steps', type: 'integer', default: 16, min: 1, description: 'path segments (steps + 1 points are explained)' },
+  { name: 'steps', type: 'integer', default: 16, min: 1, max: 1024, description: 'path segments (steps + 1 points are explained; at most 1024)' },
   { name: 'direction', type: 'string', default: 'horizontal', choices: ['horizontal', 'vertical'], description: 'translation axis for images' },
 ];
 

@@ -1,6 +1,6 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { float32, forward, sizeOf, tensor, UsageError } from '@blameboard/core';
-import { geometryShape } from '@blameboard/methods';
+import { blurSigmaParam, FLOAT32_MAX, geometryShape } from '@blameboard/methods';
 import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
 import { methodExplainer } from './explainer.js';
 import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
@@ -109,16 +109,18 @@ export function classMeansOf(inputs: Tensor, labels: Int32Array, classes: number
 }
 
 const params: ParamSpec[] = [
-  { name: 'patch', type: 'integer', min: 1, description: 'side of the square regions replaced at once (default 4 for images, 1 feature for vectors)' },
+  { name: 'patch', type: 'integer', min: 1, max: 4096, description: 'side of the square regions replaced at once (default 4 for images, 1 feature for vectors)' },
   {
     name: 'fill',
     type: 'string',
     default: 'class-mean',
     choices: ['class-mean', ...FILL_CHOICES],
     allowNumber: true,
+    min: -FLOAT32_MAX,
+    max: FLOAT32_MAX,
     description: "what replaces a region: the gold class's mean input, or zero, mean, uniform, blur, a number",
   },
-  { name: 'blurSigma', type: 'number', default: 1, min: 0, description: 'σ of the Gaussian blur fill, in pixels' },
+  blurSigmaParam,
 ];
 
 export const counterfactualBlame: Metric = {

@@ -18,6 +18,24 @@ describe('metric registry', () => {
     for (const m of metrics) for (const p of m.params) expect(p.description.length).toBeGreaterThan(10);
   });
 
+  it('documents a range for every numeric parameter, and refuses a value beyond it', async () => {
+    const { linearModel } = await import('./test-utils/models.js');
+    const model = await linearModel([[1, 2, 3]], [0], [3]);
+    const inputs = float32([1, 3], [1, 2, 3]);
+    for (const m of metrics) {
+      for (const p of m.params) {
+        if (p.type !== 'number' && p.type !== 'integer' && !p.allowNumber) continue;
+        expect(Number.isFinite(p.min), `${m.id}.${p.name} min`).toBe(true);
+        expect(Number.isFinite(p.max), `${m.id}.${p.name} max`).toBe(true);
+        expect(p.min!).toBeLessThan(p.max!);
+        await expect(
+          evaluate({ model, inputs, targets: Int32Array.of(0), metric: m.id, params: { [p.name]: p.max! * 2 + 1 }, attributions: inputs, method: { id: 'gradient' } }),
+          `${m.id}.${p.name}`,
+        ).rejects.toThrow(`parameter '${p.name}' of metric '${m.id}' must be ≤ ${p.max}`);
+      }
+    }
+  });
+
   it('refuses unknown ids with the known ones', () => {
     expect(() => getMetric('selectivty')).toThrow(UsageError);
     expect(() => getMetric('selectivty')).toThrow(/unknown metric 'selectivty'; known metrics: selectivity, conservation, continuity/);

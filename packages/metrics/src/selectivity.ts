@@ -1,6 +1,6 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { tensor, UsageError, validateInputs } from '@blameboard/core';
-import { geometryShape } from '@blameboard/methods';
+import { blurSigmaParam, FLOAT32_MAX, geometryShape } from '@blameboard/methods';
 import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
 import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
 import { validatedRowsScorer, type OutputKind, type TargetScorer } from './model-output.js';
@@ -195,8 +195,8 @@ function aopc(curve: Float64Array): number {
 }
 
 const params: ParamSpec[] = [
-  { name: 'patch', type: 'integer', min: 1, description: 'side of the square regions in pixels (default 4 for images, 1 feature for vectors)' },
-  { name: 'steps', type: 'integer', default: 32, min: 1, description: 'perturbation stages L after stage 0' },
+  { name: 'patch', type: 'integer', min: 1, max: 4096, description: 'side of the square regions in pixels (default 4 for images, 1 feature for vectors)' },
+  { name: 'steps', type: 'integer', default: 32, min: 1, max: 4096, description: 'perturbation stages L after stage 0 (at most 4096)' },
   { name: 'fraction', type: 'number', default: 1, min: 0, max: 1, description: 'share of the regions filled by the last stage' },
   { name: 'order', type: 'string', default: 'both', choices: ['both', 'morf', 'lerf'], description: 'most- and/or least-relevant-first' },
   {
@@ -205,9 +205,11 @@ const params: ParamSpec[] = [
     default: 'uniform',
     choices: [...FILL_CHOICES],
     allowNumber: true,
+    min: -FLOAT32_MAX,
+    max: FLOAT32_MAX,
     description: 'what replaces a region: zero, dataset mean, seeded uniform noise in the input range, blur, or a number',
   },
-  { name: 'blurSigma', type: 'number', default: 1, min: 0, description: 'σ of the Gaussian blur fill, in pixels' },
+  blurSigmaParam,
   { name: 'output', type: 'string', default: 'probability', choices: ['probability', 'logit'], description: 'which output of the target the curves follow' },
   { name: 'abs', type: 'boolean', default: false, description: 'score regions by the sum of |R| instead of R' },
 ];

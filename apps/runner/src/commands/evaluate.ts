@@ -78,5 +78,10 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     const ci = v.ci95 ? ` [${v.ci95[0].toPrecision(4)}, ${v.ci95[1].toPrecision(4)}]` : '';
     io.err(`${metric}.${name} = ${v.mean === null ? 'n/a' : v.mean.toPrecision(5)}${ci} (${v.direction} is better)`);
   }
+  // Samples left out of every mean are said, not only written: a NaN map must not pass for a score.
+  if (result.invalid?.length) {
+    const first = result.invalid[0];
+    io.err(`${result.invalid.length} of ${inputs.shape[0]} samples invalid, left out of every value (sample ${first.index}: ${first.reason}${result.invalid.length > 1 ? '; …' : ''}); see "invalid" in ${out}`);
+  }
   return 0;
 }

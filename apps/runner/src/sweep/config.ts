@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { resolveParams, UsageError, type ParamSpec } from '@blameboard/core';
+import { parseJsonText, resolveParams, UsageError, type ParamSpec } from '@blameboard/core';
 import { getMethod } from '@blameboard/methods';
 import { parsePreprocess, type PreprocessSpec } from '@blameboard/datasets';
 import { getMetric } from '@blameboard/metrics';
@@ -95,12 +95,7 @@ export function loadSweepConfig(file: string, opts: LoadOptions = {}): ResolvedS
   if (!stat.isFile()) throw new UsageError(`sweep config ${file} is not a regular file`);
   if (stat.size > MAX_CONFIG_BYTES) throw new UsageError(`sweep config ${file} is ${stat.size} bytes; a config is at most ${MAX_CONFIG_BYTES} bytes`);
   const text = readFileSync(file, 'utf8');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`sweep config ${file} is not valid JSON: ${(e as Error).message}`);
-  }
+  const raw = parseJsonText(text, `sweep config ${file}`);
   return resolveSweepConfig(raw, dirname(resolve(file)), opts, file);
 }
 

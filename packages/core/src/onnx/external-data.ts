@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { ModelLoadError } from '../errors.js';
+import { MAX_FILE_BYTES, openRegularFile, readRange } from '../files.js';
 import type { OnnxTensorProto } from './onnx.proto.js';
 
 /**
@@ -34,26 +35,42 @@ export function readExternalData(tp: OnnxTensorProto, baseDir: string, what: str
   }
   if (!isInside(root, real)) throw escapes();
 
-  const fd = openSync(real, 'r');
+  // Only the tensor's own bytes are read (a model may point a small tensor at a huge file), and a
+  // FIFO or device is refused without blocking on it.
+  const need = expectedBytes(tp, what);
+  const { fd, size } = openRegularFile(real, (why) => new ModelLoadError(`${what}: external data '${location}': ${why}`));
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ModelLoadError(`${what}: external data '${location}' is not a file`);
-    const n = length ?? stat.size - offset;
-    if (offset + n > stat.size || n < 0) {
-      throw new ModelLoadError(`${what}: external data '${location}' is ${stat.size} bytes, but offset ${offset} + length ${n} reaches past its end`);
+    const n = length ?? need;
+    if (need !== undefined && n !== need) {
+      throw new ModelLoadError(`${what}: external data 'length' is ${n} bytes, but the tensor's shape and type need ${need}`);
     }
-    const out = new Uint8Array(n);
-    let done = 0;
-    while (done < n) {
-      const got = readSync(fd, out, done, n - done, offset + done);
-      if (got <= 0) break;
-      done += got;
+    if (n === undefined) throw new ModelLoadError(`${what}: external data has no 'length' and an element type of unknown size`);
+    if (n > MAX_FILE_BYTES) throw new ModelLoadError(`${what}: external data of ${n} bytes is more than the ${MAX_FILE_BYTES} one tensor may hold`);
+    if (offset + n > size) {
+      throw new ModelLoadError(`${what}: external data '${location}' is ${size} bytes, but offset ${offset} + length ${n} reaches past its end`);
     }
-    return out;
+    return readRange(fd, offset, n);
   } finally {
     closeSync(fd);
   }
 }
+
+/** Bytes of a tensor of the proto's shape and element type; undefined for a type whose size is unknown here. */
+function expectedBytes(tp: OnnxTensorProto, what: string): number | undefined {
+  const itemSize = ITEM_BYTES[tp.data_type];
+  if (itemSize === undefined) return undefined;
+  let count = 1;
+  for (const d of tp.dims) {
+    const n = Number(d);
+    if (!Number.isSafeInteger(n) || n < 0) throw new ModelLoadError(`${what} has an invalid shape [${tp.dims.join(',')}]`);
+    count *= n;
+    if (count * itemSize > MAX_FILE_BYTES) throw new ModelLoadError(`${what}: a tensor of shape [${tp.dims.join(',')}] is more than ${MAX_FILE_BYTES} bytes`);
+  }
+  return count * itemSize;
+}
+
+/** ONNX element type → bytes per element (TensorProto.DataType). */
+const ITEM_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
 
 function isInside(root: string, p: string): boolean {
   const rel = path.relative(root, p);

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -244,6 +245,37 @@ describe('external data', () => {
     symlinkSync(path.join(inside, 'real.bin'), path.join(inside, 'link.bin'));
     writeFileSync(path.join(inside, 'model.onnx'), model);
     expect(loadOnnxFile(path.join(inside, 'model.onnx')).initializers.get('w1')).toEqual(mlpGraph().initializers.get('w1'));
+  });
+
+  it('refuses a FIFO as external data without blocking on it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bb-fifo-'));
+    const { model } = externalize(mlpGraph(), 'w1', 'weights.bin');
+    execFileSync('mkfifo', [path.join(dir, 'weights.bin')]);
+    writeFileSync(path.join(dir, 'model.onnx'), model);
+    expectOneLine(caught(() => loadOnnxFile(path.join(dir, 'model.onnx'))), ModelLoadError, /external data 'weights\.bin': it is a FIFO, not a regular file/);
+  });
+
+  it('reads only the tensor\u2019s bytes of a huge external file, and refuses a length that disagrees with the shape', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bb-huge-'));
+    const { model, data } = externalize(mlpGraph(), 'w1', 'weights.bin');
+    writeFileSync(path.join(dir, 'weights.bin'), data);
+    // 4 GiB, sparse: reading it whole would take 4 GiB of memory (and fail past Node's buffer limit).
+    truncateSync(path.join(dir, 'weights.bin'), 2 ** 32);
+    const m = decode(model);
+    const tp = m.graph!.initializer.find((t) => t.name === 'w1')!;
+    tp.external_data = tp.external_data.filter((e) => e.key !== 'length');
+    writeFileSync(path.join(dir, 'model.onnx'), encodeModel(m));
+    expect(loadOnnxFile(path.join(dir, 'model.onnx')).initializers.get('w1')).toEqual(mlpGraph().initializers.get('w1'));
+    tp.external_data.push({ key: 'length', value: String(2 ** 31) });
+    writeFileSync(path.join(dir, 'model.onnx'), encodeModel(m));
+    expectOneLine(caught(() => loadOnnxFile(path.join(dir, 'model.onnx'))), ModelLoadError, /'length' is 2147483648 bytes, but the tensor's shape and type need \d+/);
+  });
+
+  it('refuses a device or a FIFO given as the model, before reading it', () => {
+    expectOneLine(caught(() => loadOnnxFile('/dev/zero')), ModelLoadError, /cannot read model '\/dev\/zero': it is not a regular file/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bb-fifo-'));
+    execFileSync('mkfifo', [path.join(dir, 'model.onnx')]);
+    expectOneLine(caught(() => loadOnnxFile(path.join(dir, 'model.onnx'))), ModelLoadError, /it is a FIFO/);
   });
 
   it('refuses external data without a model folder, and ranges past the end of the file', () => {

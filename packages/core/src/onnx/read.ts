@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isBlameboardError, ModelLoadError, UnsupportedOperatorError } from '../errors.js';
+import { readRegularFile } from '../files.js';
 import type { Tensor } from '../tensor.js';
 import { foldConstants } from '../ir/fold-constants.js';
 import { inferShapes } from '../ir/shape-inference.js';
@@ -41,14 +41,7 @@ export function loadOnnxFile(file: string): IrGraph {
 }
 
 export function readModelFile(file: string): Uint8Array {
-  try {
-    const buf = readFileSync(file);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain Uint8Array, not a Buffer
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code ?? String(e);
-    throw new ModelLoadError(`cannot read model '${file}': ${why}`);
-  }
+  return readRegularFile(file, (why) => new ModelLoadError(`cannot read model '${file}': ${why}`));
 }
 
 /** Folds constants, refuses unsupported operators, infers shapes. Mutates and returns `graph`. */

@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -200,5 +201,27 @@ describe('importLayersModel refuses', () => {
     await expect(importLayersModel(path)).rejects.toThrow(/cannot read weight shard 'gone.bin'/);
     writeFileSync(path, '{"not": "a model"}');
     await expect(importLayersModel(path)).rejects.toThrow(/not a tfjs model.json/);
+  });
+
+  it('refuses a shard that is a FIFO or a symlink out of the folder, and a model.json without weights', async () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 1 })] });
+    const path = await save(model, 'special');
+    const folder = dirname(path);
+    const json = JSON.parse(readFileSync(path, 'utf8')) as { weightsManifest: unknown };
+    const outside = mkdtempSync(join(tmpdir(), 'bb-outside-'));
+    copyFileSync(join(folder, 'weights.bin'), join(outside, 'weights.bin'));
+    symlinkSync(join(outside, 'weights.bin'), join(folder, 'linked.bin'));
+    (json.weightsManifest as { paths: string[] }[])[0].paths = ['linked.bin'];
+    writeFileSync(path, JSON.stringify(json));
+    await expect(importLayersModel(path)).rejects.toThrow(/weight shard 'linked.bin' .* lies outside the model's folder/);
+    execFileSync('mkfifo', [join(folder, 'pipe.bin')]);
+    (json.weightsManifest as { paths: string[] }[])[0].paths = ['pipe.bin'];
+    writeFileSync(path, JSON.stringify(json));
+    await expect(importLayersModel(path)).rejects.toThrow(/cannot read weight shard 'pipe.bin' .*: it is a FIFO, not a regular file/);
+    for (const manifest of [null, []]) {
+      json.weightsManifest = manifest;
+      writeFileSync(path, JSON.stringify(json));
+      await expect(importLayersModel(path)).rejects.toThrow(/lists no weights .*: refused rather than run with random weights/);
+    }
   });
 });

@@ -1,7 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { ModelLoadError } from '../errors.js';
+import { readRegularFile } from '../files.js';
+import { parseJsonText } from '../json.js';
 import type { Tf } from './backend.js';
 
 /**
@@ -13,17 +15,23 @@ import type { Tf } from './backend.js';
 export function fileLoadHandler(tf: Tf, modelJsonPath: string): TfCore.io.IOHandler {
   return {
     load: async () => {
+      const text = new TextDecoder().decode(readRegularFile(modelJsonPath, (why) => new ModelLoadError(`cannot read tfjs model '${modelJsonPath}': ${why}`), MAX_MODEL_JSON_BYTES));
       let json: TfCore.io.ModelJSON;
       try {
-        json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as TfCore.io.ModelJSON;
+        json = parseJsonText(text, `tfjs model '${modelJsonPath}'`) as TfCore.io.ModelJSON;
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new ModelLoadError(`cannot read tfjs model '${modelJsonPath}': ${code ?? (e as Error).message}`);
+        throw new ModelLoadError((e as Error).message);
       }
       if (!json || typeof json !== 'object' || !json.modelTopology) {
         throw new ModelLoadError(`'${modelJsonPath}' is not a tfjs model.json (no modelTopology)`);
       }
-      const folder = dirname(resolve(modelJsonPath));
+      // Without a manifest tfjs would build the model with fresh random weights: a model that
+      // predicts, explains and is wrong. A model.json without weights is refused.
+      const manifest = (json as { weightsManifest?: unknown }).weightsManifest;
+      if (!Array.isArray(manifest) || manifest.length === 0) {
+        throw new ModelLoadError(`'${modelJsonPath}' lists no weights (weightsManifest is ${JSON.stringify(manifest) ?? 'missing'}): refused rather than run with random weights`);
+      }
+      const folder = realFolder(modelJsonPath);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const specs: TfCore.io.WeightsManifestEntry[] = [];
         const buffers: ArrayBuffer[] = [];
@@ -37,18 +45,40 @@ export function fileLoadHandler(tf: Tf, modelJsonPath: string): TfCore.io.IOHand
   };
 }
 
-function readShard(folder: string, path: string, modelJsonPath: string): ArrayBuffer {
-  const file = resolve(folder, path);
-  const rel = relative(folder, file);
-  if (isAbsolute(path) || rel.startsWith('..') || isAbsolute(rel)) {
-    throw new ModelLoadError(`weight shard '${path}' of '${modelJsonPath}' lies outside the model's folder (refused)`);
-  }
+/** The largest model.json read (its topology; weights are in shards). */
+const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
+
+function realFolder(modelJsonPath: string): string {
   try {
-    const bytes = readFileSync(file);
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    return realpathSync(dirname(resolve(modelJsonPath)));
+  } catch (e) {
+    throw new ModelLoadError(`cannot read tfjs model '${modelJsonPath}': ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+}
+
+function inside(folder: string, file: string): boolean {
+  const rel = relative(folder, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * A shard must be a regular file inside the model's folder — checked on the path as written and
+ * again after resolving symlinks, so a link to a file elsewhere is refused like `../x` is.
+ */
+function readShard(folder: string, path: string, modelJsonPath: string): ArrayBuffer {
+  const outside = () => new ModelLoadError(`weight shard '${path}' of '${modelJsonPath}' lies outside the model's folder (refused)`);
+  if (typeof path !== 'string' || isAbsolute(path) || path.includes('\0')) throw outside();
+  const file = resolve(folder, path);
+  if (!inside(folder, file)) throw outside();
+  let real: string;
+  try {
+    real = realpathSync(file);
   } catch (e) {
     throw new ModelLoadError(`cannot read weight shard '${path}' of '${modelJsonPath}': ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
+  if (!inside(folder, real)) throw outside();
+  const bytes = readRegularFile(real, (why) => new ModelLoadError(`cannot read weight shard '${path}' of '${modelJsonPath}': ${why}`));
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 /**

@@ -7,13 +7,13 @@ import { explainWithLrp, resolveBounds, ruleParams } from './lrp-explain.js';
 
 export const lrpParams: ParamSpec[] = [
   { name: 'composite', type: 'string', description: 'which rule on which linear layer (Zennit 0.5.1 composites)', default: 'epsilon-gamma-box', choices: [...LRP_COMPOSITES] },
-  { name: 'epsilon', type: 'number', description: 'ε of the epsilon rule (0: LRP-0)', default: 1e-6, min: 0 },
-  { name: 'gamma', type: 'number', description: 'γ of the gamma rule', default: 0.25, min: 0 },
-  { name: 'alpha', type: 'number', description: 'α of the alpha-beta rule (α − β = 1)', default: 2, min: 0 },
-  { name: 'beta', type: 'number', description: 'β of the alpha-beta rule', default: 1, min: 0 },
+  { name: 'epsilon', type: 'number', description: 'ε of the epsilon rule (0: LRP-0; at most 1e6)', default: 1e-6, min: 0, max: 1e6 },
+  { name: 'gamma', type: 'number', description: 'γ of the gamma rule (at most 1e6: beyond, z-plus is reached and float32 overflows)', default: 0.25, min: 0, max: 1e6 },
+  { name: 'alpha', type: 'number', description: 'α of the alpha-beta rule (α − β = 1; at most 1e6)', default: 2, min: 0, max: 1e6 },
+  { name: 'beta', type: 'number', description: 'β of the alpha-beta rule (at most 1e6)', default: 1, min: 0, max: 1e6 },
   { name: 'low', type: 'json', description: 'z-box lowest input value: a number or one per channel (default: for image inputs the preprocessed range of [0, 1] pixels per channel, else the input range)' },
   { name: 'high', type: 'json', description: 'z-box highest input value: a number or one per channel (default: for image inputs the preprocessed range of [0, 1] pixels per channel, else the input range)' },
-  { name: 'stabilizer', type: 'number', description: 'added to denominators (with their sign) by every rule but epsilon', default: 1e-6, min: 0 },
+  { name: 'stabilizer', type: 'number', description: 'added to denominators (with their sign) by every rule but epsilon (at most 1)', default: 1e-6, min: 0, max: 1 },
   {
     name: 'layerRules',
     type: 'json',

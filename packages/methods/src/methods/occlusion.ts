@@ -49,8 +49,8 @@ export const occlusion: AttributionMethod = {
   description: 'f_t(x) − f_t(x with a sliding window set to the baseline), averaged over the windows covering each feature',
   kind: 'forward',
   params: [
-    { name: 'window', type: 'integer', description: 'window side (pixels; features for vectors); all channels together', default: 4, min: 1 },
-    { name: 'stride', type: 'integer', description: 'window step (default: the window)', min: 1 },
+    { name: 'window', type: 'integer', description: 'window side (pixels; features for vectors; at most 4096); all channels together', default: 4, min: 1, max: 4096 },
+    { name: 'stride', type: 'integer', description: 'window step (default: the window; at most 4096)', min: 1, max: 4096 },
     baselineParam('the value the window is set to'),
     blurSigmaParam,
     seedParam,

@@ -14,7 +14,7 @@ export const smoothgrad: AttributionMethod = {
   kind: 'compiled',
   params: [
     { name: 'samples', type: 'integer', description: 'noisy copies per input (at most 4096)', default: 16, min: 1, max: 4096 },
-    { name: 'noise', type: 'number', description: 'noise σ as a fraction of each input’s value range', default: 0.1, min: 0 },
+    { name: 'noise', type: 'number', description: 'noise σ as a fraction of each input’s value range (at most 100)', default: 0.1, min: 0, max: 100 },
     { name: 'variant', type: 'string', description: 'aggregate of the noisy gradients', default: 'mean', choices: ['mean', 'squared', 'var'] },
     { name: 'multiplyByInput', type: 'boolean', description: 'aggregate (x + ε) ⊙ ∇f_t(x + ε) instead (Captum NoiseTunnel over InputXGradient)', default: false },
     seedParam,
