@@ -6,7 +6,7 @@ import { writeOnnx } from '../onnx/write.js';
 import { OnnxSession, disposeSessions } from '../runtime/session.js';
 import { float32, type Tensor } from '../tensor.js';
 import { compileExplanation } from './compile.js';
-import { COMPILED_MIN_OPSET, upgradeOpset } from './prepare.js';
+import { COMPILED_MIN_OPSET, upgradeOpset } from '../ir/upgrade-opset.js';
 import type { BackwardRule, RuleSet } from './types.js';
 
 afterAll(() => disposeSessions());

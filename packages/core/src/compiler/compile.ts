@@ -3,7 +3,7 @@ import type { IrGraph, IrNode, IrValue } from '../ir/types.js';
 import { inferShapes } from '../ir/shape-inference.js';
 import { IrGraphBuilder } from './builder.js';
 import { dependentsOf, linearLayers, nodesBetween, pruneUnused } from './graph-walk.js';
-import { upgradeOpset } from './prepare.js';
+import { upgradeOpset } from '../ir/upgrade-opset.js';
 import type { BackwardRule, CompileOptions, CompiledGraph, RuleSet } from './types.js';
 
 /**
