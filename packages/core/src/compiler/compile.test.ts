@@ -128,6 +128,28 @@ describe('compileExplanation', () => {
     expect(Array.from(out.attribution.data as Float32Array)).toEqual([2, 0]);
   });
 
+  it('lets a rule send its signal past the nodes it treats as one unit with it', async () => {
+    // y = x·σ(x) handled as one unit at the Mul: the signal goes to x; the Sigmoid emits nothing.
+    const g = graphOf([node('Sigmoid', ['x'], ['s']), node('Mul', ['x', 's'], ['y'])], {}, 2);
+    let sigmoidRuns = 0;
+    const unit: RuleSet = {
+      ruleFor: (n) =>
+        n.opType === 'Mul'
+          ? (ctx) => {
+              ctx.send('x', ctx.b.op('Mul', [ctx.upstream[0], ctx.b.scalar(10)])[0]);
+              return [null, null];
+            }
+          : () => {
+              sigmoidRuns++;
+              return [null];
+            },
+    };
+    const compiled = compileExplanation(g, unit, { start: 'seed-input' });
+    expect(sigmoidRuns).toBe(0);
+    const out = await run(compiled.graph, { x: float32([1, 2], [1, -1]), seed: float32([1, 2], [3, 4]) });
+    expect(Array.from(out.attribution.data as Float32Array)).toEqual([30, 40]);
+  });
+
   it('lists every operator without a rule in one error', () => {
     const g = graphOf([node('Sigmoid', ['x'], ['s']), node('Tanh', ['s'], ['y'])], {}, 2);
     expect(() => compileExplanation(g, ruleSet, { start: 'seed-input' })).toThrow(UnsupportedOperatorError);
