@@ -547,7 +547,9 @@ const reduceMean: OpImpl = (c) => {
 /**
  * Resize of the two spatial axes of an NCHW tensor with tf.image's kernels, in the combinations
  * they implement: nearest (asymmetric + floor; half_pixel or align_corners + round_prefer_ceil) and
- * linear (asymmetric, half_pixel, pytorch_half_pixel, align_corners).
+ * linear (asymmetric, half_pixel, pytorch_half_pixel, align_corners). tfjs 4.22's
+ * ResizeBilinearGrad ignores halfPixelCenters, so tf.grad is wrong for half-pixel linear resizes
+ * although this forward is right: hold those gradients against onnxruntime's interpolation instead.
  */
 const resize: OpImpl = (c) => {
   const { tf, node } = c;

@@ -116,29 +116,30 @@ export function resizedAxes(node: IrNode, b: GraphBuilder): { axis: number; inLe
   };
   const scales = read(node.inputs[2]);
   const sizes = read(node.inputs[3]);
-  const inDims = staticDims(node, axes.map((a) => xShape[a]), 'a resized axis');
+  if (!scales && !sizes) throw unsupported(node, 'neither scales nor sizes');
+  const policy = stringAttr(node, 'keep_aspect_ratio_policy', 'stretch');
+  // An axis a scale of 1 leaves alone may be symbolic (the batch); every other one must be static.
+  const touched = axes.map((a, i) => (scales ? Math.fround(scales[i]) !== 1 : sizes![i] !== xShape[a]));
+  const inDims = axes.map((a, i) => (touched[i] || policy !== 'stretch' ? staticDims(node, [xShape[a]], 'a resized axis')[0] : 0));
   let factors: number[];
   let outDims: number[];
   if (sizes) {
-    const policy = stringAttr(node, 'keep_aspect_ratio_policy', 'stretch');
-    if (policy === 'stretch') factors = sizes.map((s, i) => Math.fround(s / inDims[i]));
+    if (policy === 'stretch') factors = sizes.map((s, i) => (touched[i] ? Math.fround(s / inDims[i]) : 1));
     else {
       const ratios = sizes.map((s, i) => s / inDims[i]);
       const r = Math.fround(policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios));
       factors = ratios.map(() => r);
     }
     outDims = policy === 'stretch' ? sizes : inDims.map((d, i) => Math.round(factors[i] * d));
-  } else if (scales) {
-    factors = scales.map((s) => Math.fround(s));
-    outDims = inDims.map((d, i) => Math.floor(factors[i] * d));
   } else {
-    throw unsupported(node, 'neither scales nor sizes');
+    factors = scales!.map((s) => Math.fround(s));
+    outDims = inDims.map((d, i) => Math.floor(factors[i] * d));
   }
   const mode = stringAttr(node, 'mode', 'nearest');
   if (intAttr(node, 'antialias', 0) === 1 && mode !== 'nearest' && factors.some((f) => f < 1)) throw unsupported(node, 'antialiased downsampling');
   return axes
     .map((axis, i) => ({ axis, inLen: inDims[i], outLen: outDims[i], scale: factors[i] }))
-    .filter((a) => !(a.inLen === a.outLen && a.scale === 1));
+    .filter((a, i) => touched[i] && !(a.inLen === a.outLen && a.scale === 1));
 }
 
 /** Resize is linear in its input: the signal goes back through the transposed interpolation of each resized axis. */
