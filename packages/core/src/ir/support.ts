@@ -4,7 +4,7 @@ import type { IrGraph } from './types.js';
 /**
  * Operators the layer-graph IR models (SPEC §2.1), in the forms of the IR's opset (older forms
  * are rewritten when read). Every one has a backward rule for the gradient, DeepLIFT and LRP
- * (packages/methods tests its rule tables against this list). PyTorch's Shape/Gather/… chains
+ * (LRP refuses a Softmax inside the network); packages/methods tests its rule tables against this list. PyTorch's Shape/Gather/… chains
  * are not listed: constant folding removes them, and one that survives folding is unsupported.
  */
 export const SUPPORTED_OPS: readonly string[] = [
