@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeOnnx } from '../src/onnx/write.js';
-import { externalize, mlpGraph, pytorchStyleGraph, withBatchParam } from '../src/onnx/test-utils/fixture-graphs.js';
+import { externalize, mlpGraph, paddleStyleOpset9Graph, pytorchStyleGraph, tf2onnxStyleGraph, withBatchParam } from '../src/onnx/test-utils/fixture-graphs.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const write = (rel: string, bytes: Uint8Array) => {
@@ -21,6 +21,8 @@ write('mlp.onnx', writeOnnx(mlpGraph()));
 write('mlp-softmax.onnx', writeOnnx(mlpGraph({ tail: 'Softmax' })));
 write('mlp-logsoftmax.onnx', writeOnnx(mlpGraph({ tail: 'LogSoftmax' })));
 write('unsupported-op.onnx', writeOnnx(mlpGraph({ hidden: 'Sin' })));
+write('exporters/paddle-opset9-se.onnx', withBatchParam(writeOnnx(paddleStyleOpset9Graph()), 'p2o.DynamicDimension.0'));
+write('exporters/tf2onnx-opset13.onnx', withBatchParam(writeOnnx(tf2onnxStyleGraph()), 'unk__12'));
 
 const inside = externalize(mlpGraph(), 'w1', 'weights.bin');
 write('external/inside/model.onnx', inside.model);

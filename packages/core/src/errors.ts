@@ -35,15 +35,30 @@ export interface UnsupportedOp {
   name: string;
 }
 
-/** Operators the IR (or a method's compiler) cannot handle, listed by op type and node name. */
+/**
+ * Operators the IR (or a method's compiler) cannot handle. `ops` lists every node; the message
+ * groups them by op type, with a count and the first node's name, so that a model with 35
+ * unsupported Clips says so in one short line.
+ */
 export class UnsupportedOperatorError extends BlameboardError {
   constructor(
     readonly ops: UnsupportedOp[],
     context = 'unsupported operators',
   ) {
-    super('UNSUPPORTED_OP', `${context}: ${ops.map((o) => `${o.opType} (node '${o.name}')`).join(', ')}`);
+    super('UNSUPPORTED_OP', `${context}: ${groupOps(ops)}`);
     this.name = 'UnsupportedOperatorError';
   }
+}
+
+/** "Clip (35 nodes, first '/features/0/Clip'), Sin (node 'sin_1')", op types in order of first appearance. */
+export function groupOps(ops: UnsupportedOp[]): string {
+  const groups = new Map<string, { first: string; count: number }>();
+  for (const o of ops) {
+    const g = groups.get(o.opType);
+    if (g) g.count++;
+    else groups.set(o.opType, { first: o.name, count: 1 });
+  }
+  return [...groups].map(([op, g]) => (g.count === 1 ? `${op} (node '${g.first}')` : `${op} (${g.count} nodes, first '${g.first}')`)).join(', ');
 }
 
 /** Inputs that do not fit the model: wrong shape or dtype, NaN/Inf, out-of-range target. */

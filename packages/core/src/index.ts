@@ -22,7 +22,7 @@ export { foldBatchNorm } from './ir/fold-batchnorm.js';
 export { compileExplanation } from './compiler/compile.js';
 export { IrGraphBuilder, type RegisteredOutput } from './compiler/builder.js';
 export { dependentsOf, dependenciesOf, nodesBetween, linearLayers } from './compiler/graph-walk.js';
-export { upgradeOpset, cloneGraph, COMPILED_MIN_OPSET } from './compiler/prepare.js';
+export { upgradeOpset, cloneGraph, COMPILED_MIN_OPSET } from './ir/upgrade-opset.js';
 export { readNpy, writeNpy, loadNpy, saveNpy } from './npy.js';
 export { readNpz, loadNpz, npzArrayNames } from './npz.js';
 export { initTfjs, getTf, ensureBackend, TFJS_BACKEND_ENV, type Tf, type TfjsInfo, type TfjsBackendName } from './tfjs/backend.js';

@@ -5,7 +5,7 @@ import { InputError, isBlameboardError, ModelLoadError, UnsupportedOperatorError
 import type { IrGraph, IrValue } from './ir/types.js';
 import type { LoadedModel } from './model.js';
 import type { OnnxModelProto } from './onnx/onnx.proto.js';
-import { decodeModelInfo, irFromModel, prepareGraph, readModelFile } from './onnx/read.js';
+import { declaredValues, decodeModelInfo, irFromModel, prepareGraph, readModelFile } from './onnx/read.js';
 import { encodeModel, writeOnnx } from './onnx/write.js';
 import { logitSession } from './runtime/forward.js';
 import { sizeOf, type Tensor } from './tensor.js';
@@ -43,16 +43,19 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   const stripped = stripTrailingSoftmax(model);
   const logitOnnx = stripped || inlined ? encodeModel(model) : bytes;
 
-  const raw = irFromModel(model);
-  const declaredInputs = raw.inputs.map((v) => ({ ...v, shape: [...v.shape] }));
-  const declaredOutputs = raw.outputs.map((v) => ({ ...v, shape: [...v.shape] }));
+  const declared = declaredValues(model);
+  const declaredInputs = declared.inputs;
   let graph: IrGraph | null = null;
   let unsupported: UnsupportedOp[] = [];
+  let graphError: string | undefined;
   try {
-    graph = prepareGraph(raw);
+    graph = prepareGraph(irFromModel(model));
   } catch (e) {
-    if (!(e instanceof UnsupportedOperatorError)) throw e;
-    unsupported = e.ops;
+    // The IR is needed only by compiled methods: forward passes run the model's own ONNX, so a
+    // graph the IR cannot model (an operator, an opset, a shape it cannot follow) still loads.
+    if (!(e instanceof UnsupportedOperatorError || e instanceof ModelLoadError)) throw e;
+    if (e instanceof UnsupportedOperatorError) unsupported = e.ops;
+    graphError = e.message;
   }
 
   if (declaredInputs.length !== 1) {
@@ -63,7 +66,7 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
 
   const partial = { onnx, logitOnnx, hadSoftmax: stripped, sha256 };
   const session = await logitSession(partial);
-  const outputSize = outputSizeOf(graph?.outputs[0] ?? declaredOutputs[0]) ?? (await probeOutputSize(session, input, inputShape));
+  const outputSize = outputSizeOf(graph?.outputs[0] ?? declared.outputs[0]) ?? (await probeOutputSize(session, input, inputShape));
 
   return {
     id,
@@ -74,6 +77,7 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
     hadSoftmax: stripped,
     graph,
     unsupported,
+    ...(graphError ? { graphError } : {}),
     inputShape,
     inputName: input.name,
     inputDtype: input.dtype,

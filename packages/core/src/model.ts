@@ -23,6 +23,8 @@ export interface LoadedModel {
   graph: IrGraph | null;
   /** Operators the IR could not model (forward-only methods still work; onnxruntime runs them). */
   unsupported: UnsupportedOp[];
+  /** Why `graph` is null, in one line (unsupported operators, an opset outside 7–21, …). */
+  graphError?: string;
   /** Per-sample input shape, e.g. [1, 28, 28] or [784]. */
   inputShape: number[];
   inputName: string;

@@ -78,6 +78,7 @@ if (existsSync(zooFile)) {
     stabilizer: 1e-6,
     bias: 'absorb' as const,
     maxpool: 'winner-take-all' as const,
+    gates: 'constant' as const,
     inputNonNegative: true,
   };
   const zooLrp = await OnnxSession.create(writeOnnx(compileExplanation(foldBatchNorm(zoo), lrpRuleSet(lrpSettings), { start: 'seed-times-output' }).graph));

@@ -78,6 +78,7 @@ const lrp = lrpRuleSet({
   stabilizer: 1e-6,
   bias: 'absorb',
   maxpool: 'winner-take-all',
+  gates: 'constant',
   inputNonNegative: true,
 });
 const forward = await profile('forward', model, [x]);

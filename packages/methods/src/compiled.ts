@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   cachedSession,
   compileExplanation,
+  ModelLoadError,
   sizeOf,
   UnsupportedOperatorError,
   writeOnnx,
@@ -39,11 +40,13 @@ export function modelKey(model: LoadedModel): string {
   return d;
 }
 
-/** The model's IR, or UnsupportedOperatorError naming what kept the IR from modelling it. */
+/** The model's IR, or a one-line error naming what kept the IR from modelling it (operators, opset, …). */
 export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
   if (model.graph) return model.graph;
-  const ops = model.unsupported.length > 0 ? model.unsupported : [{ opType: '(unknown)', name: model.id }];
-  throw new UnsupportedOperatorError(ops, `method '${methodId}' compiles the model's graph, which uses operators Blameboard cannot explain`);
+  if (model.unsupported.length > 0) {
+    throw new UnsupportedOperatorError(model.unsupported, `method '${methodId}' compiles the model's graph, which uses operators Blameboard cannot explain`);
+  }
+  throw new ModelLoadError(`method '${methodId}' compiles the model's graph, which Blameboard cannot read: ${model.graphError ?? 'unknown reason'}`);
 }
 
 /**

@@ -6,7 +6,7 @@ import { writeOnnx } from '../onnx/write.js';
 import { OnnxSession, disposeSessions } from '../runtime/session.js';
 import { float32, type Tensor } from '../tensor.js';
 import { compileExplanation } from './compile.js';
-import { COMPILED_MIN_OPSET, upgradeOpset } from './prepare.js';
+import { COMPILED_MIN_OPSET, upgradeOpset } from '../ir/upgrade-opset.js';
 import type { BackwardRule, RuleSet } from './types.js';
 
 afterAll(() => disposeSessions());
@@ -126,6 +126,28 @@ describe('compileExplanation', () => {
     const compiled = compileExplanation(g, reshape, { start: 'seed-input' });
     const out = await run(compiled.graph, { x: float32([1, 2], [3, -3]), seed: float32([1, 2], [2, 2]) });
     expect(Array.from(out.attribution.data as Float32Array)).toEqual([2, 0]);
+  });
+
+  it('lets a rule send its signal past the nodes it treats as one unit with it', async () => {
+    // y = x·σ(x) handled as one unit at the Mul: the signal goes to x; the Sigmoid emits nothing.
+    const g = graphOf([node('Sigmoid', ['x'], ['s']), node('Mul', ['x', 's'], ['y'])], {}, 2);
+    let sigmoidRuns = 0;
+    const unit: RuleSet = {
+      ruleFor: (n) =>
+        n.opType === 'Mul'
+          ? (ctx) => {
+              ctx.send('x', ctx.b.op('Mul', [ctx.upstream[0], ctx.b.scalar(10)])[0]);
+              return [null, null];
+            }
+          : () => {
+              sigmoidRuns++;
+              return [null];
+            },
+    };
+    const compiled = compileExplanation(g, unit, { start: 'seed-input' });
+    expect(sigmoidRuns).toBe(0);
+    const out = await run(compiled.graph, { x: float32([1, 2], [1, -1]), seed: float32([1, 2], [3, 4]) });
+    expect(Array.from(out.attribution.data as Float32Array)).toEqual([30, 40]);
   });
 
   it('lists every operator without a rule in one error', () => {

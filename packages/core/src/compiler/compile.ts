@@ -3,7 +3,7 @@ import type { IrGraph, IrNode, IrValue } from '../ir/types.js';
 import { inferShapes } from '../ir/shape-inference.js';
 import { IrGraphBuilder } from './builder.js';
 import { dependentsOf, linearLayers, nodesBetween, pruneUnused } from './graph-walk.js';
-import { upgradeOpset } from './prepare.js';
+import { upgradeOpset } from '../ir/upgrade-opset.js';
 import type { BackwardRule, CompileOptions, CompiledGraph, RuleSet } from './types.js';
 
 /**
@@ -27,7 +27,7 @@ export function compileExplanation(graph: IrGraph, rules: RuleSet, opts: Compile
   const linear = linearLayers(g);
   const linearIndexOf = new Map<IrNode, number>(linear.map((n, i) => [n, i]));
 
-  const chosen = chooseRules(path, rules, linearIndexOf, linear.length);
+  const chosen = chooseRules(path, rules, linearIndexOf, linear.length, g);
 
   const seed = b.fresh('seed');
   g.inputs.push({ name: seed, dtype: 'float32', shape: [...logitsValue.shape] });
@@ -75,7 +75,10 @@ export function compileExplanation(graph: IrGraph, rules: RuleSet, opts: Compile
       return o && dtype === 'float32' ? zerosLike(o) : '';
     });
     const linearIndex = linearIndexOf.get(node) ?? null;
-    const flows = chosen.get(node)!({ node, graph: g, b, upstream, baselineValue, linearIndex, linearCount: linear.length });
+    const send = (value: string, signal: string) => {
+      if (fromStart.has(value)) push(value, signal);
+    };
+    const flows = chosen.get(node)!({ node, graph: g, b, upstream, baselineValue, send, linearIndex, linearCount: linear.length });
     node.inputs.forEach((input, i) => {
       const s = flows[i];
       if (s && input && fromStart.has(input)) push(input, s);
@@ -129,13 +132,13 @@ function inferAll(g: IrGraph): Map<string, IrValue> {
 }
 
 /** Asks the rule set for every node first, so that one error lists every operator it lacks. */
-function chooseRules(path: IrNode[], rules: RuleSet, linearIndexOf: Map<IrNode, number>, linearCount: number): Map<IrNode, BackwardRule> {
+function chooseRules(path: IrNode[], rules: RuleSet, linearIndexOf: Map<IrNode, number>, linearCount: number, graph: IrGraph): Map<IrNode, BackwardRule> {
   const chosen = new Map<IrNode, BackwardRule>();
   const missing: UnsupportedOp[] = [];
   const refusals: UnsupportedOperatorError[] = [];
   for (const node of path) {
     try {
-      const rule = rules.ruleFor(node, linearIndexOf.get(node) ?? null, linearCount);
+      const rule = rules.ruleFor(node, linearIndexOf.get(node) ?? null, linearCount, graph);
       if (rule) chosen.set(node, rule);
       else missing.push({ opType: node.opType, name: node.name });
     } catch (e) {

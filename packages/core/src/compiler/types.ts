@@ -42,6 +42,13 @@ export interface BackwardContext {
    * pass run on the baseline input; undefined when the compile has no baseline.
    */
   baselineValue?: (forwardValueName: string) => string;
+  /**
+   * Adds `signal` to the signal of `value`, a forward value this node depends on through nodes
+   * the rule treats as one unit with it (an elementwise nonlinearity spelt over several nodes,
+   * such as x·σ(x)): the unit's inner nodes then receive nothing and emit nothing. Ignored for
+   * values that do not depend on the attributed input.
+   */
+  send(value: string, signal: string): void;
   /** 0-based index of this node among the linear layers (Conv/ConvTranspose/Gemm/MatMul with a weight), counted from the input; null for other nodes. */
   linearIndex: number | null;
   /** Number of linear layers in the graph. */
@@ -52,8 +59,12 @@ export interface BackwardContext {
 export type BackwardRule = (ctx: BackwardContext) => (string | null)[];
 
 export interface RuleSet {
-  /** Chooses the rule for a node; throws UnsupportedOperatorError for ops it cannot handle. */
-  ruleFor(node: IrNode, linearIndex: number | null, linearCount: number): BackwardRule | undefined;
+  /**
+   * Chooses the rule for a node; throws UnsupportedOperatorError for ops it cannot handle. It is
+   * asked for every node before anything is emitted, so `graph` holds the forward pass (and the
+   * baseline's) only: the place to look at a node's neighbours.
+   */
+  ruleFor(node: IrNode, linearIndex: number | null, linearCount: number, graph: IrGraph): BackwardRule | undefined;
 }
 
 export interface CompileOptions {

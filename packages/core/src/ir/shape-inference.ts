@@ -160,6 +160,33 @@ export function inferNode(node: IrNode, ctx: InferContext): Out[] | undefined {
       const end = clampAxis(intAttr(a, 'end', r), r);
       return [{ dtype: 'int64', shape: [Math.max(0, end - start)] }];
     }
+    case 'Slice': {
+      const consts = [1, 2, 3, 4].map((i) => (node.inputs[i] ? ctx.constant(node.inputs[i]) : undefined));
+      if ([1, 2, 3, 4].some((i, k) => node.inputs[i] && !consts[k])) return undefined;
+      const [starts, ends, axes, steps] = consts.map((t) => (t ? ints(t) : undefined));
+      if (!starts || !ends) return undefined;
+      return [{ dtype: x.dtype, shape: sliceShape(x.shape, starts, ends, axes, steps, where) }];
+    }
+    case 'Split': {
+      const r = x.shape.length;
+      const axis = normAxis(intAttr(a, 'axis', 0), r, where);
+      const count = node.outputs.length;
+      let sizes: Dim[];
+      if (node.inputs[1]) {
+        const t = ctx.constant(node.inputs[1]);
+        if (!t) return undefined;
+        sizes = ints(t);
+      } else {
+        const d = x.shape[axis];
+        if (typeof d !== 'number') return node.outputs.map(() => ({ dtype: x.dtype, shape: x.shape.map((s, i) => (i === axis ? UNKNOWN_DIM : s)) }));
+        // Equal parts, the last one smaller when the axis does not divide (opset 18).
+        const part = Math.ceil(d / count);
+        sizes = Array.from({ length: count }, (_, i) => Math.max(0, Math.min(part, d - i * part)));
+      }
+      return sizes.map((size) => ({ dtype: x.dtype, shape: x.shape.map((s, i) => (i === axis ? size : s)) }));
+    }
+    case 'Resize':
+      return [resize(node, x, ctx, where)];
     case 'Gather': {
       const idx = inputs[1];
       if (!idx) return undefined;
@@ -413,6 +440,67 @@ function pool(x: IrValue, attrs: Record<string, Attribute>, where: () => string)
   const ceil = intAttr(attrs, 'ceil_mode', 0) === 1;
   const spatial = x.shape.slice(2).map((d, i) => windowOut(d, kernel[i], i, s, ceil, k));
   return { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...spatial] };
+}
+
+/** Output dims of Slice; a symbolic axis survives only when it is taken whole. */
+export function sliceShape(shape: Dim[], starts: number[], ends: number[], axesIn: number[] | undefined, stepsIn: number[] | undefined, where: () => string): Dim[] {
+  const r = shape.length;
+  const axes = axesIn ?? starts.map((_, i) => i);
+  const steps = stepsIn ?? starts.map(() => 1);
+  const out = [...shape];
+  axes.forEach((ax0, i) => {
+    const ax = normAxis(ax0, r, where);
+    const step = steps[i];
+    if (step === 0) throw new ModelLoadError(`${where()}: a Slice step is 0`);
+    const dim = shape[ax];
+    if (typeof dim !== 'number') {
+      out[ax] = step === 1 && starts[i] === 0 && ends[i] >= Number.MAX_SAFE_INTEGER ? dim : UNKNOWN_DIM;
+      return;
+    }
+    let b = starts[i] < 0 ? starts[i] + dim : starts[i];
+    let e = ends[i] < 0 ? ends[i] + dim : ends[i];
+    if (step > 0) {
+      b = Math.min(Math.max(b, 0), dim);
+      e = Math.min(Math.max(e, 0), dim);
+    } else {
+      b = Math.min(Math.max(b, -1), dim - 1);
+      e = Math.min(Math.max(e, -1), dim - 1);
+    }
+    out[ax] = Math.max(0, Math.ceil((e - b) / step));
+  });
+  return out;
+}
+
+/** Resize: floor(input · scale) per axis, or the given sizes (axes and keep_aspect_ratio_policy of opset 18 included). */
+function resize(node: IrNode, x: IrValue, ctx: InferContext, where: () => string): Out {
+  const r = x.shape.length;
+  const scalesT = node.inputs[2] ? ctx.constant(node.inputs[2]) : undefined;
+  const sizesT = node.inputs[3] ? ctx.constant(node.inputs[3]) : undefined;
+  if ((node.inputs[2] && !scalesT) || (node.inputs[3] && !sizesT)) return undefined;
+  const axes = (intsAttr(node.attributes, 'axes') ?? [...Array(r).keys()]).map((ax) => normAxis(ax, r, where));
+  const shape = [...x.shape];
+  if (sizesT && sizesT.data.length > 0) {
+    const sizes = ints(sizesT);
+    if (sizes.length !== axes.length) throw new ModelLoadError(`${where()}: sizes has ${sizes.length} entries for ${axes.length} axes`);
+    const policy = stringAttr(node.attributes, 'keep_aspect_ratio_policy', 'stretch');
+    if (policy === 'stretch') {
+      axes.forEach((ax, i) => (shape[ax] = sizes[i]));
+      return { dtype: x.dtype, shape };
+    }
+    if (axes.some((ax) => typeof x.shape[ax] !== 'number')) return undefined;
+    const ratios = axes.map((ax, i) => sizes[i] / (x.shape[ax] as number));
+    const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+    axes.forEach((ax) => (shape[ax] = Math.round(scale * (x.shape[ax] as number))));
+    return { dtype: x.dtype, shape };
+  }
+  if (!scalesT) return undefined;
+  const scales = Array.from(scalesT.data as Float32Array, Number);
+  if (scales.length !== axes.length) throw new ModelLoadError(`${where()}: scales has ${scales.length} entries for ${axes.length} axes`);
+  axes.forEach((ax, i) => {
+    const d = x.shape[ax];
+    shape[ax] = typeof d === 'number' ? Math.floor(d * scales[i]) : scales[i] === 1 ? d : UNKNOWN_DIM;
+  });
+  return { dtype: x.dtype, shape };
 }
 
 function pad(node: IrNode, x: IrValue, ctx: InferContext, where: () => string): Out {

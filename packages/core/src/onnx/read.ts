@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor.js';
 import { foldConstants } from '../ir/fold-constants.js';
 import { inferShapes } from '../ir/shape-inference.js';
 import { unsupportedOps } from '../ir/support.js';
+import { upgradeOpset } from '../ir/upgrade-opset.js';
 import type { Attribute, Dim, IrGraph, IrNode, IrValue } from '../ir/types.js';
 import { readExternalData } from './external-data.js';
 import {
@@ -24,7 +25,7 @@ export interface ReadOptions {
   baseDir?: string;
 }
 
-export const MIN_OPSET = 11;
+export const MIN_OPSET = 7;
 export const MAX_OPSET = 21;
 
 /**
@@ -44,9 +45,13 @@ export function readModelFile(file: string): Uint8Array {
   return readRegularFile(file, (why) => new ModelLoadError(`cannot read model '${file}': ${why}`));
 }
 
-/** Folds constants, refuses unsupported operators, infers shapes. Mutates and returns `graph`. */
-export function prepareGraph(graph: IrGraph): IrGraph {
+/**
+ * Rewrites old operator forms to the IR's opset, folds constants, refuses unsupported operators,
+ * infers shapes. Returns the prepared graph (a new one; `graph` may be modified).
+ */
+export function prepareGraph(raw: IrGraph): IrGraph {
   return guard(() => {
+    const graph = upgradeOpset(raw);
     foldConstants(graph);
     const bad = unsupportedOps(graph);
     if (bad.length > 0) throw new UnsupportedOperatorError(bad, 'the model uses operators Blameboard cannot explain');
@@ -76,7 +81,7 @@ export function decodeModelInfo(bytes: Uint8Array, opts: ReadOptions = {}): { mo
     }
     const graph = model.graph;
     if (!graph) throw new ModelLoadError('not a valid ONNX model: it has no graph');
-    opsetOf(model);
+    declaredOpset(model);
     if (graph.node.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no nodes');
     for (const tp of allTensors(model)) {
       if (tp.data_location === 1) {
@@ -103,35 +108,55 @@ function* allTensors(model: OnnxModelProto): Generator<OnnxTensorProto> {
   }
 }
 
-export function opsetOf(model: OnnxModelProto): number {
+/** The ONNX operator-set version the model declares, whatever it is. */
+export function declaredOpset(model: OnnxModelProto): number {
   const entry = model.opset_import.find((o) => o.domain === '' || o.domain === 'ai.onnx');
   if (!entry) throw new ModelLoadError('not a valid ONNX model: it declares no ONNX operator set');
-  const v = toNumber(entry.version);
+  return toNumber(entry.version);
+}
+
+/** The declared opset, refused (ModelLoadError) outside the range the IR reads. */
+export function opsetOf(model: OnnxModelProto): number {
+  const v = declaredOpset(model);
   if (v < MIN_OPSET || v > MAX_OPSET) {
     throw new ModelLoadError(`ONNX opset ${v} is not supported (Blameboard reads opsets ${MIN_OPSET}–${MAX_OPSET}); re-export the model with an opset in that range`);
   }
   return v;
 }
 
+/**
+ * The graph's declared inputs (initializers excluded) and outputs, read without decoding any
+ * tensor or checking the opset: what onnxruntime will be fed, whether or not the IR can model the graph.
+ */
+export function declaredValues(model: OnnxModelProto): { inputs: IrValue[]; outputs: IrValue[] } {
+  return guard(() => {
+    const g = model.graph!;
+    const initializerNames = new Set(g.initializer.map((tp) => tp.name));
+    const inputs = g.input.filter((v) => !initializerNames.has(v.name)).map((v) => valueFromInfo(v, 'input', true));
+    if (inputs.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no input');
+    const outputs = g.output.map((v) => valueFromInfo(v, 'output', false));
+    if (outputs.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no output');
+    return { inputs, outputs };
+  });
+}
+
 /** The decoded model as an IR graph, before folding and shape inference. */
 export function irFromModel(model: OnnxModelProto): IrGraph {
   return guard(() => {
     const g = model.graph!;
+    const opsetVersion = opsetOf(model);
     const initializers = new Map<string, Tensor>();
     for (const tp of g.initializer) {
       if (!tp.name) throw new ModelLoadError('not a valid ONNX model: an initializer has no name');
       initializers.set(tp.name, tensorFromProto(tp, `initializer '${tp.name}'`));
     }
-    const inputs = g.input.filter((v) => !initializers.has(v.name)).map((v) => valueFromInfo(v, 'input', true));
-    if (inputs.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no input');
-    const outputs = g.output.map((v) => valueFromInfo(v, 'output', false));
-    if (outputs.length === 0) throw new ModelLoadError('not a valid ONNX model: the graph has no output');
+    const { inputs, outputs } = declaredValues(model);
     const used = new Set<string>();
     const nodes = g.node.map((n, i) => nodeFromProto(n, i, used));
     return {
       name: g.name ?? '',
       irVersion: toNumber(model.ir_version),
-      opsetVersion: opsetOf(model),
+      opsetVersion,
       producerName: model.producer_name ?? '',
       inputs,
       outputs,

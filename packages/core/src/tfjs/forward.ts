@@ -73,7 +73,9 @@ export function runGraph(tf: Tf, graph: IrGraph, x: TfCore.Tensor): TfCore.Tenso
       input: (i) => valueOf(node.inputs[i] ?? ''),
       constant: (i) => constants.get(node.inputs[i] ?? ''),
     };
-    values.set(node.outputs[0], OPS[node.opType](ctx));
+    const out = OPS[node.opType](ctx);
+    if (Array.isArray(out)) out.forEach((t, i) => node.outputs[i] && values.set(node.outputs[i], t));
+    else values.set(node.outputs[0], out);
   }
   const out = valueOf(graph.outputs[0].name);
   if (!out) throw new InputError(`the graph output '${graph.outputs[0].name}' is never computed`);

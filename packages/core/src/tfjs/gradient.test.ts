@@ -72,7 +72,9 @@ describe('tfGradient', () => {
 
   describe('matches float64 central differences on every operator variant', () => {
     for (const [name, spec] of Object.entries(opCases(rng))) {
-      if (spec.mixesBatch) continue;
+      // Erf and Resize have no float64 kernel in onnxruntime: those graphs are held against
+      // onnxruntime's forward (forward.test.ts) and the compiled gradients (packages/methods).
+      if (spec.mixesBatch || spec.float64 === false) continue;
       it(name, async () => {
         // A trailing Flatten gives the [N, C] output a gradient target needs.
         const plain = buildGraph(spec);

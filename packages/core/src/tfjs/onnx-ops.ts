@@ -23,7 +23,8 @@ export interface OpContext {
   constant(i: number): Tensor | undefined;
 }
 
-export type OpImpl = (c: OpContext) => T;
+/** One tensor, or one per node output (Split). */
+export type OpImpl = (c: OpContext) => T | T[];
 
 // ---------------------------------------------------------------- attributes and helpers
 
@@ -480,6 +481,122 @@ function constScalarF(c: OpContext, i: number): number | undefined {
   return Number(t.data[0]);
 }
 
+/** Slice with any steps, from pads, slices, reshapes and reversals, which all have tfjs gradients. */
+const slice: OpImpl = (c) => {
+  const { tf, node } = c;
+  let x = required(c, 0);
+  const starts = constInts(c, 1);
+  const ends = constInts(c, 2);
+  if (!starts || !ends) unsupported(node, 'starts and ends missing');
+  const axes = constInts(c, 3) ?? starts.map((_, i) => i);
+  const steps = constInts(c, 4) ?? starts.map(() => 1);
+  axes.forEach((a0, i) => {
+    const axis = normAxis(a0, x.rank);
+    const dim = x.shape[axis];
+    let step = steps[i];
+    const clampTo = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+    let begin = starts[i] < 0 ? starts[i] + dim : starts[i];
+    let end = ends[i] < 0 ? ends[i] + dim : ends[i];
+    if (step > 0) [begin, end] = [clampTo(begin, 0, dim), clampTo(end, 0, dim)];
+    else [begin, end] = [clampTo(begin, -1, dim - 1), clampTo(end, -1, dim - 1)];
+    const count = Math.max(0, Math.ceil((end - begin) / step));
+    if (step < 0) {
+      x = tf.reverse(x, axis);
+      begin = dim - 1 - begin;
+      step = -step;
+    }
+    const span = Math.min(count * step, dim - begin);
+    const along = (size: number) => x.shape.map((d, k) => (k === axis ? size : d));
+    let part = tf.slice(x, x.shape.map((_, k) => (k === axis ? begin : 0)), along(span));
+    if (step > 1) {
+      part = padOrCrop(tf, part, part.shape.map((_, k) => (k === axis ? [0, count * step - span] : [0, 0])) as [number, number][]);
+      const grouped = tf.reshape(part, [...x.shape.slice(0, axis), count, step, ...x.shape.slice(axis + 1)]);
+      const first = tf.slice(grouped, grouped.shape.map(() => 0), grouped.shape.map((d, k) => (k === axis + 1 ? 1 : d)));
+      part = tf.reshape(first, along(count));
+    }
+    x = part;
+  });
+  return x;
+};
+
+/** Split into the sizes of input 1, or `num_outputs` (else one per output) equal parts, the last smaller. */
+const split: OpImpl = (c) => {
+  const { tf, node } = c;
+  const x = required(c, 0);
+  const axis = normAxis(intAttr(node, 'axis', 0), x.rank);
+  const dim = x.shape[axis];
+  let sizes = constInts(c, 1);
+  if (!sizes) {
+    const parts = intAttr(node, 'num_outputs', node.outputs.length);
+    const size = Math.ceil(dim / parts);
+    sizes = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(size, dim - i * size)));
+  }
+  return tf.split(x, sizes, axis);
+};
+
+/** ReduceMean with the axes of its input (opset 18) or attribute; none = every axis. */
+const reduceMean: OpImpl = (c) => {
+  const { tf, node } = c;
+  const x = required(c, 0);
+  const given = intsAttr(node, 'axes') ?? constInts(c, 1) ?? [];
+  if (given.length === 0 && intAttr(node, 'noop_with_empty_axes', 0) === 1) return x;
+  const axes = given.length > 0 ? given.map((a) => normAxis(a, x.rank)) : x.shape.map((_, i) => i);
+  return tf.mean(x, axes, intAttr(node, 'keepdims', 1) === 1);
+};
+
+/**
+ * Resize of the two spatial axes of an NCHW tensor with tf.image's kernels, in the combinations
+ * they implement: nearest (asymmetric + floor; half_pixel or align_corners + round_prefer_ceil) and
+ * linear (asymmetric, half_pixel, pytorch_half_pixel, align_corners). tfjs 4.22's
+ * ResizeBilinearGrad ignores halfPixelCenters, so tf.grad is wrong for half-pixel linear resizes
+ * although this forward is right: hold those gradients against onnxruntime's interpolation instead.
+ */
+const resize: OpImpl = (c) => {
+  const { tf, node } = c;
+  const x = required(c, 0);
+  if (x.rank !== 4) unsupported(node, `rank-${x.rank} input`);
+  const scalesIn = c.node.inputs[2] ? c.constant(2) : undefined;
+  const sizesIn = c.node.inputs[3] ? c.constant(3) : undefined;
+  const axes = (intsAttr(node, 'axes') ?? [0, 1, 2, 3]).map((ax) => normAxis(ax, 4));
+  const full = (values: number[], keep: (axis: number) => number) => [0, 1, 2, 3].map((ax) => (axes.includes(ax) ? values[axes.indexOf(ax)] : keep(ax)));
+  let out: number[];
+  if (sizesIn && sizesIn.data.length > 0) {
+    out = full(Array.from(sizesIn.data as ArrayLike<number | bigint>, Number), (ax) => x.shape[ax]);
+  } else if (scalesIn) {
+    const scales = full(Array.from(scalesIn.data as ArrayLike<number>, Number), () => 1);
+    out = x.shape.map((d, ax) => Math.floor(d * Math.fround(scales[ax])));
+  } else unsupported(node, 'neither scales nor sizes');
+  if (out[0] !== x.shape[0] || out[1] !== x.shape[1]) unsupported(node, 'resizing the batch or channel axis');
+  const size: [number, number] = [out[2], out[3]];
+  const mode = stringAttr(node, 'mode', 'nearest');
+  const coordinates = stringAttr(node, 'coordinate_transformation_mode', 'half_pixel');
+  const nearest = stringAttr(node, 'nearest_mode', 'round_prefer_floor');
+  const images = toNhwc(tf, x) as TfCore.Tensor4D;
+  const halfPixel = coordinates === 'half_pixel' || (coordinates === 'pytorch_half_pixel' && size.every((d) => d > 1));
+  const alignCorners = coordinates === 'align_corners';
+  if (!halfPixel && !alignCorners && coordinates !== 'asymmetric') unsupported(node, `coordinate_transformation_mode '${coordinates}'`);
+  if (mode === 'linear') return toNchw(tf, tf.image.resizeBilinear(images, size, alignCorners, halfPixel));
+  if (mode !== 'nearest') unsupported(node, `mode '${mode}'`);
+  if ((coordinates === 'asymmetric' && nearest !== 'floor') || (coordinates !== 'asymmetric' && nearest !== 'round_prefer_ceil')) {
+    unsupported(node, `nearest_mode '${nearest}' with '${coordinates}' coordinates`);
+  }
+  return toNchw(tf, tf.image.resizeNearestNeighbor(images, size, alignCorners, halfPixel));
+};
+
+/** HardSigmoid max(0, min(1, αx + β)). */
+const hardSigmoid = (tf: Tf, x: T, alpha: number, beta: number): T => tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1);
+
+/** GELU: 0.5x(1 + erf(x/√2)), or its tanh approximation. */
+const gelu: OpImpl = (c) => {
+  const { tf, node } = c;
+  const x = required(c, 0);
+  if (stringAttr(node, 'approximate', 'none') === 'tanh') {
+    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  }
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+};
+
 const unary =
   (f: (tf: Tf, x: T, node: IrNode) => T): OpImpl =>
   (c) =>
@@ -506,6 +623,11 @@ export const OPS: Record<string, OpImpl> = {
   Softplus: unary((tf, x) => tf.softplus(x)),
   Elu: elu,
   Clip: clip,
+  HardSigmoid: unary((tf, x, n) => hardSigmoid(tf, x, floatAttr(n, 'alpha', 0.2), floatAttr(n, 'beta', 0.5))),
+  HardSwish: unary((tf, x) => tf.mul(x, hardSigmoid(tf, x, 1 / 6, 0.5))),
+  Erf: unary((tf, x) => tf.erf(x)),
+  Gelu: gelu,
+  Sum: (c) => c.node.inputs.map((_, i) => required(c, i)).reduce((a, b) => c.tf.add(a, b)),
   Neg: unary((tf, x) => tf.neg(x)),
   Exp: unary((tf, x) => tf.exp(x)),
   MaxPool: maxPool,
@@ -520,6 +642,14 @@ export const OPS: Record<string, OpImpl> = {
   Unsqueeze: unsqueeze,
   Concat: concat,
   Pad: pad,
+  Slice: slice,
+  Split: split,
+  ReduceMean: reduceMean,
+  Resize: resize,
+  Cast: unary((_tf, x, n) => {
+    if (![1, 10, 11, 16].includes(intAttr(n, 'to', 1))) unsupported(n, 'a cast to a non-float type');
+    return x;
+  }),
   Identity: unary((_tf, x) => x),
   Dropout: unary((_tf, x) => x),
   Softmax: softmaxLike(false),

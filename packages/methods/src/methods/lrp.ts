@@ -1,9 +1,19 @@
 import type { ParamSpec } from '@blameboard/core';
 import { compositeMap, LRP_COMPOSITES, LRP_RULES, parseLayerRules } from '../rules/lrp/composites.js';
 import { MAXPOOL_MODES, type MaxPoolMode } from '../rules/lrp/maxpool.js';
-import { BIAS_MODES, type BiasMode, type LrpSettings } from '../rules/lrp/ruleset.js';
+import { BIAS_MODES, GATE_MODES, type BiasMode, type GateMode, type LrpSettings } from '../rules/lrp/ruleset.js';
 import type { AttributionMethod } from '../types.js';
 import { explainWithLrp, resolveBounds, ruleParams } from './lrp-explain.js';
+
+/** How relevance crosses products, residual sums and unfoldable BatchNorms no layer rule covers (see GateMode). */
+export const gatesParam: ParamSpec = {
+  name: 'gates',
+  type: 'string',
+  description:
+    "constant: a product's gate is a constant weight of the signal it scales, sums use the ε rule and an unfoldable BatchNorm passes relevance (conservation holds); gradient: Zennit 0.5.1's modified gradient through products (product rule), sums outside ResNet blocks and unmerged BatchNorms",
+  default: 'constant',
+  choices: [...GATE_MODES],
+};
 
 export const lrpParams: ParamSpec[] = [
   { name: 'composite', type: 'string', description: 'which rule on which linear layer (Zennit 0.5.1 composites)', default: 'epsilon-gamma-box', choices: [...LRP_COMPOSITES] },
@@ -22,6 +32,7 @@ export const lrpParams: ParamSpec[] = [
   },
   { name: 'bias', type: 'string', description: "absorb: the bias keeps its share; zero: biases set to 0 in the rules; explicit: each layer's bias relevance is reported", default: 'absorb', choices: [...BIAS_MODES] },
   { name: 'maxpool', type: 'string', description: 'winner-take-all (the gradient) or proportional to the positive inputs of each window', default: 'winner-take-all', choices: [...MAXPOOL_MODES] },
+  gatesParam,
 ];
 
 /** True when some layer may get z-box with the method's own low/high (they then belong in the cache key). */
@@ -48,9 +59,10 @@ export const lrp: AttributionMethod = {
       stabilizer: (p.stabilizer as number | undefined) ?? 1e-6,
       bias: (p.bias as BiasMode | undefined) ?? 'absorb',
       maxpool: (p.maxpool as MaxPoolMode | undefined) ?? 'winner-take-all',
+      gates: (p.gates as GateMode | undefined) ?? 'constant',
     };
     // Bounds not in use stay 0 so that explaining new inputs (whose min/max differ) reuses the session.
-    const key = JSON.stringify({ composite, ...settings.params, layerRules, stabilizer: settings.stabilizer, bias: settings.bias, maxpool: settings.maxpool });
+    const key = JSON.stringify({ composite, ...settings.params, layerRules, stabilizer: settings.stabilizer, bias: settings.bias, maxpool: settings.maxpool, gates: settings.gates });
     return explainWithLrp(request, 'lrp', settings, `lrp:${key}`);
   },
 };

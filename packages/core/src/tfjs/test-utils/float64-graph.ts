@@ -109,6 +109,32 @@ export function toFloat64Graph(source: IrGraph): IrGraph {
       case 'Softplus':
         emit('Log', [emit('Add', [emit('Exp', [node.inputs[0]]), scalar(1)])], {}, out);
         break;
+      case 'HardSigmoid':
+      case 'HardSwish': {
+        // clip(αx + β, 0, 1) = relu(z) − relu(z − 1); HardSwish multiplies it by x (α = 1/6, β = 1/2).
+        const num = (name: string, dflt: number) => (attrs[name]?.type === 'float' ? (attrs[name] as { value: number }).value : dflt);
+        const hard = node.opType === 'HardSwish';
+        const z = emit('Add', [emit('Mul', [node.inputs[0], scalar(hard ? 1 / 6 : num('alpha', 0.2))]), scalar(hard ? 0.5 : num('beta', 0.5))]);
+        const clipped = emit('Sub', [emit('Relu', [z]), emit('Relu', [emit('Sub', [z, scalar(1)])])]);
+        emit(hard ? 'Mul' : 'Identity', hard ? [node.inputs[0], clipped] : [clipped], {}, out);
+        break;
+      }
+      case 'Gelu': {
+        // 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))); the exact (erf) form has no float64 building blocks.
+        if (attrs.approximate?.type !== 'string' || attrs.approximate.value !== 'tanh') {
+          nodes.push(node);
+          break;
+        }
+        const x = node.inputs[0];
+        const cube = emit('Mul', [x, emit('Mul', [x, x])]);
+        const inner = emit('Mul', [emit('Add', [x, emit('Mul', [cube, scalar(0.044715)])]), scalar(Math.sqrt(2 / Math.PI))]);
+        emit('Mul', [emit('Mul', [x, scalar(0.5)]), emit('Add', [emit('Tanh', [inner]), scalar(1)])], {}, out);
+        break;
+      }
+      case 'Cast':
+        // Float-to-float casts only (the executor refuses others): the twin stays in float64.
+        emit('Identity', [node.inputs[0]], {}, out);
+        break;
       default:
         nodes.push(node);
     }

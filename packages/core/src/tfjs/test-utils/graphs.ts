@@ -20,11 +20,17 @@ export const a = {
 export interface GraphSpec {
   /** Per-sample input shape; the batch dimension is the symbolic 'N'. */
   input: number[];
-  nodes: { op: string; inputs: string[]; output?: string; attrs?: Record<string, Attribute> }[];
+  nodes: { op: string; inputs: string[]; output?: string; outputs?: string[]; attrs?: Record<string, Attribute> }[];
   inits?: Record<string, Tensor>;
   opset?: number;
   /** The output rows are not one per sample (e.g. Flatten with axis 2): no per-sample gradient. */
   mixesBatch?: boolean;
+  /**
+   * false when onnxruntime has no float64 kernel for an operator of the graph (Erf, Resize), so
+   * the float64 finite differences cannot be taken; such ops are held against onnxruntime's
+   * forward pass here and against the compiled gradient graphs in packages/methods.
+   */
+  float64?: boolean;
 }
 
 /** Nodes chain by default: each node's output is 'y<i>', the last one is the graph output. */
@@ -34,7 +40,7 @@ export function buildGraph(spec: GraphSpec): IrGraph {
     opType: n.op,
     domain: '',
     inputs: n.inputs,
-    outputs: [n.output ?? `y${i}`],
+    outputs: n.outputs ?? [n.output ?? `y${i}`],
     attributes: n.attrs ?? {},
   }));
   const shape: Dim[] = ['N', ...spec.input];

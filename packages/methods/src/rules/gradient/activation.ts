@@ -1,31 +1,89 @@
 import type { BackwardRule, GraphBuilder, IrNode } from '@blameboard/core';
-import { floatAttr } from '../attributes.js';
+import { floatAttr, stringAttr } from '../attributes.js';
 
 /** g′(z) of an elementwise activation y = g(z), as a graph value shaped like z (or broadcastable to it). */
 export type Derivative = (b: GraphBuilder, node: IrNode) => string;
 
+const toFloat = { to: { type: 'int' as const, value: 1 } };
+const mask = (b: GraphBuilder, op: string, u: string, v: string) => b.op('Cast', [b.op(op, [u, v])[0]], toFloat)[0];
 const positive = (b: GraphBuilder, z: string) => b.op('Greater', [z, b.scalar(0)])[0];
+const mul = (b: GraphBuilder, u: string, v: string) => b.op('Mul', [u, v])[0];
+const add = (b: GraphBuilder, u: string, v: string) => b.op('Add', [u, v])[0];
 
-/** g′ at 0 is taken as 0 for the kinked activations, as PyTorch and tfjs do. */
+/** 1 strictly inside (lo, hi), else 0 — the window where a hard-clipped activation has slope. */
+function inside(b: GraphBuilder, z: string, lo: string | null, hi: string | null): string | null {
+  const above = lo ? mask(b, 'Greater', z, lo) : null;
+  const below = hi ? mask(b, 'Less', z, hi) : null;
+  return above && below ? mul(b, above, below) : above ?? below;
+}
+
+/** √(2/π) and the cubic coefficient of GELU's tanh approximation (ONNX Gelu, PyTorch). */
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
+const GELU_TANH_CUBIC = 0.044715;
+
+/**
+ * g′ at a kink is taken as 0 for the kinked activations (ReLU at 0, Clip and HardSigmoid at
+ * their bounds), as PyTorch's relu, hardtanh/relu6 and hardsigmoid do; HardSwish follows
+ * PyTorch's hardswish_backward (x/3 + 1/2 on [−3, 3], ends included).
+ */
 export const derivatives: Record<string, Derivative> = {
-  Relu: (b, n) => b.op('Cast', [positive(b, n.inputs[0])], { to: { type: 'int', value: 1 } })[0],
+  Relu: (b, n) => b.op('Cast', [positive(b, n.inputs[0])], toFloat)[0],
   LeakyRelu: (b, n) => b.op('Where', [positive(b, n.inputs[0]), b.scalar(1), b.scalar(floatAttr(n, 'alpha', 0.01))])[0],
   Sigmoid: (b, n) => {
     const y = n.outputs[0];
-    return b.op('Mul', [y, b.op('Sub', [b.scalar(1), y])[0]])[0];
+    return mul(b, y, b.op('Sub', [b.scalar(1), y])[0]);
   },
   Tanh: (b, n) => {
     const y = n.outputs[0];
-    return b.op('Sub', [b.scalar(1), b.op('Mul', [y, y])[0]])[0];
+    return b.op('Sub', [b.scalar(1), mul(b, y, y)])[0];
   },
   Softplus: (b, n) => b.op('Sigmoid', [n.inputs[0]])[0],
   // ELU: α·eˣ = y + α below zero.
   Elu: (b, n) => {
-    const belowZero = b.op('Add', [n.outputs[0], b.scalar(floatAttr(n, 'alpha', 1))])[0];
+    const belowZero = add(b, n.outputs[0], b.scalar(floatAttr(n, 'alpha', 1)));
     return b.op('Where', [positive(b, n.inputs[0]), b.scalar(1), belowZero])[0];
+  },
+  // Clip(x, lo, hi): 1 strictly between the bounds (a missing bound does not clip).
+  Clip: (b, n) => {
+    const [x, lo, hi] = n.inputs;
+    return inside(b, x, lo || null, hi || null) ?? b.op('Cast', [b.op('Equal', [x, x])[0]], toFloat)[0];
+  },
+  // HardSigmoid: max(0, min(1, αx + β)) has slope α where 0 < αx + β < 1.
+  HardSigmoid: (b, n) => {
+    const alpha = floatAttr(n, 'alpha', 0.2);
+    const z = add(b, mul(b, n.inputs[0], b.scalar(alpha)), b.scalar(floatAttr(n, 'beta', 0.5)));
+    return mul(b, inside(b, z, b.scalar(0), b.scalar(1))!, b.scalar(alpha));
+  },
+  // HardSwish: x·max(0, min(1, x/6 + 1/2)); slope 0 below −3, x/3 + 1/2 on [−3, 3], 1 above.
+  HardSwish: (b, n) => {
+    const x = n.inputs[0];
+    const ramp = add(b, mul(b, x, b.scalar(1 / 3)), b.scalar(0.5));
+    const onRamp = mul(b, mask(b, 'GreaterOrEqual', x, b.scalar(-3)), mask(b, 'LessOrEqual', x, b.scalar(3)));
+    return add(b, mul(b, onRamp, ramp), mask(b, 'Greater', x, b.scalar(3)));
+  },
+  // erf′(x) = 2/√π · e^(−x²).
+  Erf: (b, n) => {
+    const x = n.inputs[0];
+    return mul(b, b.op('Exp', [b.op('Neg', [mul(b, x, x)])[0]])[0], b.scalar(2 / Math.sqrt(Math.PI)));
+  },
+  // GELU (opset 20): Φ(x) + x·φ(x) exactly; with approximate = 'tanh' the derivative of that formula.
+  Gelu: (b, n) => {
+    const x = n.inputs[0];
+    if (stringAttr(n, 'approximate', 'none') === 'tanh') {
+      const x2 = mul(b, x, x);
+      const inner = mul(b, mul(b, x, add(b, b.scalar(1), mul(b, x2, b.scalar(GELU_TANH_CUBIC)))), b.scalar(GELU_TANH_SCALE));
+      const t = b.op('Tanh', [inner])[0];
+      const dInner = mul(b, add(b, b.scalar(1), mul(b, x2, b.scalar(3 * GELU_TANH_CUBIC))), b.scalar(GELU_TANH_SCALE));
+      const sech2 = b.op('Sub', [b.scalar(1), mul(b, t, t)])[0];
+      return add(b, mul(b, add(b, b.scalar(1), t), b.scalar(0.5)), mul(b, mul(b, mul(b, x, b.scalar(0.5)), sech2), dInner));
+    }
+    const cdf = mul(b, add(b, b.scalar(1), b.op('Erf', [mul(b, x, b.scalar(Math.SQRT1_2))])[0]), b.scalar(0.5));
+    const pdf = mul(b, b.op('Exp', [mul(b, mul(b, x, x), b.scalar(-0.5))])[0], b.scalar(1 / Math.sqrt(2 * Math.PI)));
+    return add(b, cdf, mul(b, x, pdf));
   },
 };
 
+/** Elementwise activations of one input, every one with a derivative above. */
 export const ACTIVATIONS = Object.keys(derivatives);
 
 /**
@@ -34,24 +92,11 @@ export const ACTIVATIONS = Object.keys(derivatives);
  * layer's forward time). A Cast, which onnxruntime runs faster than Where.
  */
 export function reluMask(b: GraphBuilder, relu: IrNode): string {
-  return b.op('Cast', [positive(b, relu.outputs[0])], { to: { type: 'int', value: 1 } })[0];
+  return b.op('Cast', [positive(b, relu.outputs[0])], toFloat)[0];
 }
 
-/** Upstream ⊙ g′(z). */
+/** Upstream ⊙ g′(z). Clip's bounds (inputs 1 and 2) carry no signal. */
 export const activationGradient: BackwardRule = ({ node, b, upstream }) => {
-  if (node.opType === 'Relu') return [b.op('Mul', [upstream[0], reluMask(b, node)])[0]];
-  return [b.op('Mul', [upstream[0], derivatives[node.opType](b, node)])[0]];
-};
-
-/** Clip(x, min, max) passes the signal where min ≤ x ≤ max (PyTorch's clamp and tfjs' clipByValue agree). */
-export const clipGradient: BackwardRule = ({ node, b, upstream }) => {
-  const [x, lo, hi] = node.inputs;
-  let mask: string | null = null;
-  if (lo) mask = b.op('GreaterOrEqual', [x, lo])[0];
-  if (hi) {
-    const under = b.op('LessOrEqual', [x, hi])[0];
-    mask = mask ? b.op('And', [mask, under])[0] : under;
-  }
-  if (!mask) return [upstream[0], null, null];
-  return [b.op('Where', [mask, upstream[0], b.scalar(0)])[0], null, null];
+  const g = node.opType === 'Relu' ? reluMask(b, node) : derivatives[node.opType](b, node);
+  return node.inputs.map((_, i) => (i === 0 ? b.op('Mul', [upstream[0], g])[0] : null));
 };

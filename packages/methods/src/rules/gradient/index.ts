@@ -1,6 +1,6 @@
 import type { BackwardRule, IrNode, RuleSet } from '@blameboard/core';
-import { unsupported } from '../attributes.js';
-import { ACTIVATIONS, activationGradient, clipGradient } from './activation.js';
+import { intAttr, unsupported } from '../attributes.js';
+import { ACTIVATIONS, activationGradient } from './activation.js';
 import { addGradient, divGradient, mulGradient, negGradient, subGradient, sumGradient } from './arithmetic.js';
 import { batchNormGradient, checkBatchNorm } from './batchnorm.js';
 import { concatGradient } from './concat.js';
@@ -16,7 +16,8 @@ import {
   maxPoolGradient,
 } from './pool.js';
 import { reluMaxPoolGradients } from './relu-maxpool.js';
-import { identityGradient, reshapeGradient, transposeGradient } from './shape.js';
+import { resizeGradient } from './resize.js';
+import { identityGradient, reduceMeanGradient, reshapeGradient, sliceGradient, splitGradient, transposeGradient } from './shape.js';
 import { logSoftmaxGradient, softmaxGradient } from './softmax.js';
 
 /** The vector–Jacobian product of each supported operator, by op type. */
@@ -32,7 +33,6 @@ export const GRADIENT_RULES: Readonly<Record<string, BackwardRule>> = {
   Sum: sumGradient,
   Neg: negGradient,
   ...Object.fromEntries(ACTIVATIONS.map((op) => [op, activationGradient])),
-  Clip: clipGradient,
   MaxPool: maxPoolGradient,
   AveragePool: averagePoolGradient,
   GlobalAveragePool: globalAveragePoolGradient,
@@ -45,19 +45,31 @@ export const GRADIENT_RULES: Readonly<Record<string, BackwardRule>> = {
   Transpose: transposeGradient,
   Concat: concatGradient,
   Pad: padGradient,
+  Slice: sliceGradient,
+  Split: splitGradient,
+  ReduceMean: reduceMeanGradient,
+  Resize: resizeGradient,
   Identity: identityGradient,
   Dropout: identityGradient,
+  Cast: identityGradient,
   Softmax: softmaxGradient,
   LogSoftmax: logSoftmaxGradient,
 };
 
 /** Configurations a rule cannot handle, refused before anything is emitted. */
 const CHECKS: Record<string, (node: IrNode) => void> = {
+  Cast: checkFloatCast,
   MaxPool: checkMaxPool,
   AveragePool: checkAveragePool,
   BatchNormalization: checkBatchNorm,
   Pad: checkPad,
 };
+
+/** A Cast on the signal's path must stay a float: rounding to an integer has no gradient. */
+function checkFloatCast(node: IrNode): void {
+  const to = intAttr(node, 'to', 1);
+  if (to !== 1 && to !== 10 && to !== 11 && to !== 16) throw unsupported(node, 'a cast of the signal to a non-float type');
+}
 
 /** Looks a node up in a table of rules, refusing foreign domains and unchecked configurations. */
 export function ruleFromTable(table: Readonly<Record<string, BackwardRule>>, node: IrNode): BackwardRule {

@@ -43,6 +43,7 @@ const ruleset = (choice: RuleChoice, stabilizer = 1e-6) =>
     stabilizer,
     bias: 'absorb',
     maxpool: 'winner-take-all',
+    gates: 'constant',
   });
 
 describe('LRP on ConvTranspose, grouped Conv and Gemm with alpha/beta', () => {
@@ -136,6 +137,7 @@ describe('compiled rules on ConvTranspose / grouped Conv / Gemm equal the JS ref
         stabilizer: 1e-6,
         bias: c.bias,
         maxpool: 'winner-take-all',
+        gates: 'constant',
       });
       const run = await runLrp(net(true), rs, x, targets);
       for (let n = 0; n < 2; n++) {

@@ -36,6 +36,8 @@ export interface LinearLayer {
   inputConstant(values: number | readonly number[], what: string): string;
   /** Σ_k b_k·r_k per sample, [N]: the bias's share when it is a virtual input of constant 1. */
   biasRelevance(r: string, bias: Tensor): string;
+  /** The relevance of `x` as the relevance of the node's own input (a Gemm with transA reads x transposed). */
+  nodeInputRelevance(r: string): string;
 }
 
 function sumAll(b: GraphBuilder, values: string[]): string {
@@ -176,6 +178,7 @@ function convLayer(ctx: BackwardContext, weight: Tensor): LinearLayer {
     linearPart: () => (layer.bias ? b.op('Sub', [layer.z, biasConstant(perChannel(layer.bias))])[0] : layer.z),
     inputConstant: inputConstantOf(ctx, x, 0),
     biasRelevance: (r, bb) => sumTimesBias(b, r, bb, perChannel(bb).shape, rank),
+    nodeInputRelevance: (r) => r,
   };
   return layer;
 }
@@ -211,13 +214,17 @@ function denseLayer(ctx: BackwardContext, x: string, z: string, weight: Tensor, 
     linearPart: () => (layer.bias ? b.op('Sub', [layer.z, biasConstant(layer.bias)])[0] : layer.z),
     inputConstant: inputConstantOf(ctx, x, b.shapeOf(x).length - 2),
     biasRelevance: (r, bb) => sumTimesBias(b, r, bb, [bb.data.length], rank),
+    nodeInputRelevance: (r) => r,
   };
   return layer;
 }
 
+/**
+ * A Gemm as z = x·W + b with W [K, M] (alpha and transB folded into W, beta into b). With transA
+ * the layer reads xᵀ: the rules see that transposed input, and its relevance is transposed back.
+ */
 function gemmLayer(ctx: BackwardContext, weight: Tensor): LinearLayer {
   const { node, b } = ctx;
-  if (intAttr(node, 'transA', 0) !== 0) throw unsupported(node, 'LRP needs Gemm without transA');
   if (weight.shape.length !== 2) throw unsupported(node, 'Gemm weight must be 2-D');
   const alpha = floatAttr(node, 'alpha', 1);
   const beta = floatAttr(node, 'beta', 1);
@@ -239,7 +246,16 @@ function gemmLayer(ctx: BackwardContext, weight: Tensor): LinearLayer {
     for (let j = 0; j < m; j++) data[j] = beta * Number(c.data[c.data.length === 1 ? 0 : j]);
     bias = { dtype: 'float32', shape: [m], data };
   }
-  return denseLayer(ctx, node.inputs[0], node.outputs[0], { dtype: 'float32', shape: [k, m], data: w }, bias);
+  const transpose = (v: string) => b.op('Transpose', [v], { perm: { type: 'ints', value: [1, 0] } })[0];
+  const transA = intAttr(node, 'transA', 0) === 1;
+  let x = node.inputs[0];
+  if (transA) {
+    x = transpose(x);
+    // The rules read the transposed input's shape (per-sample constants): record it on the working graph.
+    ctx.graph.values.set(x, { name: x, dtype: 'float32', shape: [...b.shapeOf(node.inputs[0])].reverse() });
+  }
+  const layer = denseLayer(ctx, x, node.outputs[0], { dtype: 'float32', shape: [k, m], data: w }, bias);
+  return transA ? { ...layer, nodeInputRelevance: transpose } : layer;
 }
 
 /**

@@ -19,6 +19,11 @@ export function isNonNegative(graph: IrGraph, value: string, inputNonNegative = 
   const producer = graph.nodes.find((n) => n.outputs.includes(value));
   if (!producer || (producer.domain !== '' && producer.domain !== 'ai.onnx')) return false;
   if (NON_NEGATIVE.has(producer.opType)) return producer.outputs[0] === value;
+  if (producer.opType === 'Clip') {
+    // ReLU6 and other clips with a constant lower bound ≥ 0.
+    const lo = producer.inputs[1] ? graph.initializers.get(producer.inputs[1]) : undefined;
+    return lo !== undefined && Number(lo.data[0]) >= 0;
+  }
   if (SIGN_PRESERVING.has(producer.opType)) return producer.outputs[0] === value && isNonNegative(graph, producer.inputs[0], inputNonNegative, depth + 1);
   if (producer.opType === 'Concat') return producer.inputs.every((i) => isNonNegative(graph, i, inputNonNegative, depth + 1));
   return false;

@@ -16,6 +16,7 @@ const rules = (maxpool: MaxPoolMode = 'winner-take-all', epsilon = 1e-9) =>
     stabilizer: 1e-9,
     bias: 'absorb',
     maxpool,
+    gates: 'constant',
   });
 const arr = (t: Tensor) => t.data as Float32Array;
 

@@ -1,10 +1,11 @@
 import type { BackwardContext, BackwardRule } from '@blameboard/core';
 import { averagePoolGradient, checkAveragePool, globalAveragePoolGradient } from '../gradient/pool.js';
+import { reduceMeanGradient } from '../gradient/shape.js';
 import { reduceToShape } from '../gradient/broadcast.js';
 import { divideStabilized } from './stabilize.js';
 
 /**
- * Zennit's Norm rule for parameter-free linear layers (average pooling, residual sums): the ε rule
+ * Zennit's Norm rule for parameter-free linear layers (average pooling and ReduceMean, residual sums): the ε rule
  * with ε = stabilizer, R_i = x_i (Jᵀ (R / s(z)))_i with J the layer's Jacobian — computed with the
  * layer's gradient rule, which is that Jᵀ.
  */
@@ -28,6 +29,8 @@ function adjointOf(ctx: BackwardContext, r: string): (string | null)[] {
       return averagePoolGradient({ ...ctx, upstream: [r] });
     case 'GlobalAveragePool':
       return globalAveragePoolGradient({ ...ctx, upstream: [r] });
+    case 'ReduceMean':
+      return reduceMeanGradient({ ...ctx, upstream: [r] });
     case 'Sub': {
       // x − y: y contributes −y; the Jacobian's −1 and the input's sign give R_y = −y·r.
       const out = b.shapeOf(node.outputs[0]);

@@ -120,6 +120,7 @@ describe('compiled LRP rules equal the JS reference (SPEC §3.1 formulas, float6
           stabilizer: 1e-6,
           bias: c.bias,
           maxpool: c.maxpool ?? 'winner-take-all',
+          gates: 'constant',
           inputNonNegative: c.nonNegative ?? false,
         });
         const targets = [0, 1, net.name.startsWith('strided') ? 1 : 2];
@@ -163,6 +164,7 @@ describe('the flat rule ignores the input', () => {
       stabilizer: 1e-6,
       bias: 'absorb',
       maxpool: 'winner-take-all',
+      gates: 'constant',
     });
     const x = float32([2, 6], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, -1, 2, -3, 4, -5, 6]);
     const run = await runLrp(graph, ruleset, x, [0, 0]);

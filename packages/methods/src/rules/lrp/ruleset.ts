@@ -1,5 +1,6 @@
 import { UsageError, type BackwardContext, type BackwardRule, type IrGraph, type IrNode, type RuleSet } from '@blameboard/core';
-import { unsupported } from '../attributes.js';
+import { elementwiseUnit, liveIn } from '../elementwise-unit.js';
+import { reduceToShape } from '../gradient/broadcast.js';
 import { GRADIENT_RULES, ruleFromTable } from '../gradient/index.js';
 import { makeLinearRule, type CompositeMap, type LayerKind, type LayerRule, type RuleParams } from './composites.js';
 import { linearLayer, type LinearLayer } from './linear-layer.js';
@@ -11,6 +12,17 @@ import { normRule } from './norm.js';
 export type BiasMode = 'absorb' | 'zero' | 'explicit';
 export const BIAS_MODES: readonly BiasMode[] = ['absorb', 'zero', 'explicit'];
 
+/**
+ * How relevance crosses joins of two activations that no layer rule covers (docs/decisions.md,
+ * "LRP through gates, residual sums and unfoldable BatchNorms"):
+ * - `constant`: a product's gate is a constant weight of the signal it scales (CP-LRP, AttnLRP),
+ *   sums use the ε rule (Norm), an unfoldable BatchNorm passes relevance: conservation holds;
+ * - `gradient`: Zennit 0.5.1 — its modified gradient flows through products by the product
+ *   rule, through sums outside ResNet blocks and through an unmerged BatchNorm as the gradient.
+ */
+export type GateMode = 'constant' | 'gradient';
+export const GATE_MODES: readonly GateMode[] = ['constant', 'gradient'];
+
 export interface LrpSettings {
   /** Which rule goes on which linear layer (a composite, or Deep Taylor's). */
   composite: CompositeMap;
@@ -21,6 +33,7 @@ export interface LrpSettings {
   stabilizer: number;
   bias: BiasMode;
   maxpool: MaxPoolMode;
+  gates: GateMode;
   /** Every input this compile will see is ≥ 0 (pixels in [0, 1]): first layers may skip their x⁻ passes. */
   inputNonNegative?: boolean;
 }
@@ -42,12 +55,16 @@ export function biasOutputName(linearIndex: number): string {
   return `bias_relevance:${linearIndex}`;
 }
 
-/** Ops whose relevance flow is the gradient's: they only move, copy or crop elements. */
-const STRUCTURAL = ['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Pad'];
-/** Elementwise monotone activations: relevance passes unchanged (Zennit's Pass). */
+/**
+ * Ops whose relevance flow is the gradient's: they move, copy, crop or interpolate elements
+ * (Resize's weights sum to 1 per output, so its transpose conserves relevance; Zennit's
+ * functional interpolation is the gradient too).
+ */
+const STRUCTURAL = ['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Pad', 'Slice', 'Split', 'Resize'];
+/** Elementwise activations: relevance passes unchanged (Zennit's Pass). */
 const ACTIVATIONS = [
   'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Softplus', 'Softsign', 'Elu', 'Selu', 'Celu', 'HardSigmoid',
-  'HardSwish', 'Gelu', 'Clip', 'Erf', 'Identity', 'Dropout',
+  'HardSwish', 'Gelu', 'Clip', 'Erf', 'Identity', 'Dropout', 'Cast',
 ];
 
 const passFirst: BackwardRule = ({ node, upstream }) => node.inputs.map((_, i) => (i === 0 ? upstream[0] : null));
@@ -64,25 +81,35 @@ export function lrpRuleSet(settings: LrpSettings): LrpRuleSet {
   const table: Record<string, BackwardRule> = {
     ...Object.fromEntries(STRUCTURAL.map((op) => [op, GRADIENT_RULES[op]])),
     ...Object.fromEntries(ACTIVATIONS.map((op) => [op, passFirst])),
-    BatchNormalization: passFirst,
     Neg: passFirst,
     AveragePool: norm,
     GlobalAveragePool: norm,
+    ReduceMean: norm,
     MaxPool: maxPoolRule(settings.maxpool, settings.stabilizer),
     GlobalMaxPool: maxPoolRule(settings.maxpool, settings.stabilizer),
-    Add: arithmetic(norm),
-    Sum: arithmetic(norm),
-    Sub: arithmetic(norm),
-    Mul: arithmetic(null),
-    Div: arithmetic(null),
   };
-  // BatchNormalization passes whatever its mode; skip the gradient table's training-mode check.
-  const lookup = (node: IrNode): BackwardRule => (node.opType === 'BatchNormalization' ? passFirst : ruleFromTable(table, node));
+  // Joins of two activations: the rule depends on the node's neighbours, read from the forward graph.
+  const joins: Record<string, (node: IrNode, graph: IrGraph) => BackwardRule> = {
+    Add: (node, graph) => sumRule(norm, settings.gates, graph, node),
+    Sum: (node, graph) => sumRule(norm, settings.gates, graph, node),
+    Sub: (node, graph) => sumRule(norm, settings.gates, graph, node),
+    Mul: (node, graph) => productRule(settings.gates, graph, node),
+    Div: (node, graph) => productRule(settings.gates, graph, node),
+  };
+  // A BatchNormalization left after folding (before a conv, as in DenseNet) passes relevance, or
+  // is the gradient as in Zennit; skip the gradient table's training-mode check.
+  const batchNorm = settings.gates === 'gradient' ? GRADIENT_RULES.BatchNormalization : passFirst;
+  const lookup = (node: IrNode, graph: IrGraph): BackwardRule => {
+    if (node.opType === 'BatchNormalization') return batchNorm;
+    const join = joins[node.opType];
+    if (join && (node.domain === '' || node.domain === 'ai.onnx')) return join(node, graph);
+    return ruleFromTable(table, node);
+  };
 
   return {
     linearLayers,
-    ruleFor(node, linearIndex, linearCount) {
-      if (linearIndex === null) return lookup(node);
+    ruleFor(node, linearIndex, linearCount, graph) {
+      if (linearIndex === null) return lookup(node, graph);
       for (const lr of settings.layerRules) {
         if (lr.layer >= linearCount) {
           throw new UsageError(`LRP layerRules names linear layer ${lr.layer}, but the model has ${linearCount} (indices 0–${linearCount - 1})`);
@@ -108,7 +135,8 @@ function linearBackward(rule: LinearRule, settings: LrpSettings): BackwardRule {
       const batch = ctx.b.shapeOf(layer.x)[0];
       ctx.b.output(result.biasRelevance, biasOutputName(ctx.linearIndex!), [batch]);
     }
-    return ctx.node.inputs.map((_, i) => (i === 0 ? result.relevance : null));
+    const relevance = layer.nodeInputRelevance(result.relevance);
+    return ctx.node.inputs.map((_, i) => (i === 0 ? relevance : null));
   };
 }
 
@@ -125,33 +153,93 @@ function withoutBias(layer: LinearLayer): LinearLayer {
   };
 }
 
+/** The inputs of the node that depend on the model input (the others are constants to the explanation). */
+function liveInputs(ctx: BackwardContext): string[] {
+  const live = liveIn(ctx.graph);
+  return ctx.node.inputs.filter((i) => i && live(i));
+}
+
+/** With one activation and constants (a bias add, a scaling, input normalisation) the elementwise map passes relevance unchanged. */
+function passToLive(ctx: BackwardContext, live: string[]): (string | null)[] {
+  return ctx.node.inputs.map((input) => (live.includes(input) ? ctx.upstream[0] : null));
+}
+
 /**
- * Add/Sum/Sub of two or more activations (a residual join): Norm. With one activation and constants
- * (a bias add, input normalisation, scaling): the elementwise map passes relevance unchanged.
- * Products or quotients of two activations have no LRP rule.
+ * Add/Sum/Sub of two or more activations (a residual join): the ε rule (Norm). In `gradient`
+ * mode Zennit's: Norm only for a ResNet block's sum (the join a ReLU follows, which
+ * ResNetCanonizer turns into a Sum module), the plain gradient for any other functional sum.
  */
-function arithmetic(norm: BackwardRule | null): BackwardRule {
+function sumRule(norm: BackwardRule, gates: GateMode, graph: IrGraph, node: IrNode): BackwardRule {
+  const zennitFunctional = gates === 'gradient' && !feedsOnlyRelu(graph, node);
   return (ctx) => {
     const live = liveInputs(ctx);
-    if (live.length >= 2) {
-      if (!norm) throw unsupported(ctx.node, 'LRP has no rule for a product or quotient of two activations');
-      return norm(ctx);
-    }
-    return ctx.node.inputs.map((input) => (live.includes(input) ? ctx.upstream[0] : null));
+    if (live.length < 2) return passToLive(ctx, live);
+    return zennitFunctional ? GRADIENT_RULES[ctx.node.opType](ctx) : norm(ctx);
   };
 }
 
-const dependents = new WeakMap<IrGraph, Set<string>>();
+function feedsOnlyRelu(graph: IrGraph, node: IrNode): boolean {
+  const users = graph.nodes.filter((n) => n.inputs.includes(node.outputs[0]));
+  return users.length > 0 && users.every((n) => n.opType === 'Relu');
+}
 
-/** The node's inputs that depend on the model input (the others are constants to the explanation). */
-function liveInputs(ctx: BackwardContext): string[] {
-  let reached = dependents.get(ctx.graph);
-  if (!reached) {
-    reached = new Set([ctx.graph.inputs[0].name]);
-    for (const node of ctx.graph.nodes) {
-      if (node.inputs.some((i) => i && reached!.has(i))) for (const o of node.outputs) if (o) reached.add(o);
+/**
+ * Mul/Div of two activations. An elementwise nonlinearity of one activation (x·σ(x), the
+ * HardSwish patterns) passes relevance to that activation, as the activation module it is.
+ * Otherwise a gate: `gradient` — the product rule on relevance (Zennit); `constant` — the gate
+ * is a constant weight, the signal it scales keeps all the relevance.
+ */
+function productRule(gates: GateMode, graph: IrGraph, node: IrNode): BackwardRule {
+  const unit = elementwiseUnit(graph, node, liveIn(graph));
+  return (ctx) => {
+    const live = liveInputs(ctx);
+    if (live.length < 2) return passToLive(ctx, live);
+    if (unit) {
+      ctx.send(unit.source, ctx.upstream[0]);
+      return ctx.node.inputs.map(() => null);
     }
-    dependents.set(ctx.graph, reached);
+    if (gates === 'gradient') return GRADIENT_RULES[ctx.node.opType](ctx);
+    return constantGate(ctx);
+  };
+}
+
+/** Producers whose output lies in [0, 1]: what gates a signal (sigmoid and hard-sigmoid gates, attention weights). */
+function isGateActivation(graph: IrGraph, value: string): boolean {
+  const producer = graph.nodes.find((n) => n.outputs[0] === value);
+  if (!producer) return false;
+  if (['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Expand', 'Transpose'].includes(producer.opType)) return isGateActivation(graph, producer.inputs[0]);
+  if (['Sigmoid', 'HardSigmoid', 'Softmax'].includes(producer.opType)) return true;
+  if (producer.opType === 'Clip') {
+    const bound = (i: number) => {
+      const t = producer.inputs[i] ? graph.initializers.get(producer.inputs[i]) : undefined;
+      return t ? Number(t.data[0]) : undefined;
+    };
+    const lo = bound(1);
+    const hi = bound(2);
+    return lo !== undefined && hi !== undefined && lo >= 0 && hi <= 1;
   }
-  return ctx.node.inputs.filter((i) => i && reached.has(i));
+  return false;
+}
+
+/**
+ * The gate is a constant weight of the signal it scales: y = s ⊙ g passes all of R to s, none to
+ * g, so relevance is conserved. The gate is the divisor of a quotient; of a product, the operand
+ * broadcast over the other (a squeeze-excitation scale [N, C, 1, 1]), else the one a sigmoid-like
+ * activation produced. Two operands alike split R evenly (AttnLRP's uniform rule for products).
+ */
+function constantGate(ctx: BackwardContext): (string | null)[] {
+  const { node, b, graph, upstream } = ctx;
+  const [x, y] = node.inputs;
+  if (node.opType === 'Div') return [upstream[0], null];
+  const out = b.shapeOf(node.outputs[0]);
+  const full = (v: string) => {
+    const s = b.shapeOf(v);
+    return s.length === out.length && s.every((d, i) => d === out[i]);
+  };
+  let gate: 0 | 1 | null = null;
+  if (full(x) !== full(y)) gate = full(x) ? 1 : 0;
+  else if (isGateActivation(graph, x) !== isGateActivation(graph, y)) gate = isGateActivation(graph, x) ? 0 : 1;
+  if (gate !== null) return node.inputs.map((_, i) => (i === gate ? null : reduceToShape(b, upstream[0], out, node.inputs[i])));
+  const half = b.op('Mul', [upstream[0], b.scalar(0.5)])[0];
+  return [reduceToShape(b, half, out, x), reduceToShape(b, half, out, y)];
 }

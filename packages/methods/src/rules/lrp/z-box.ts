@@ -7,9 +7,11 @@ export type Bound = number | readonly number[];
 
 /**
  * LRP-z^B for inputs known to lie in [L, H] (the first layer on pixels):
- * z = Wx − W⁺L − W⁻H (the bias cancels), R_i = x_i(Wr)_i − L_i(W⁺r)_i − H_i(W⁻r)_i with r = R/s(z).
- * Since W⁻ = W − W⁺, R = (x − H)·(Wr) + (H − L)·(W⁺r): two transposed passes instead of three,
- * and Wx is the forward pass's z minus the bias.
+ * z = Wx − W⁺L − W⁻H (the bias cancels), R = x⊙(Wᵀr) − L⊙(W⁺ᵀr) − H⊙(W⁻ᵀr) with r = R/s(z),
+ * three transposed passes as Zennit computes it. The shorter (x − H)⊙(Wᵀr) + (H − L)⊙(W⁺ᵀr)
+ * is the same in exact arithmetic but not in float32: where zero padding makes z exactly 0 on a
+ * background window, r reaches R/ε, and the two large terms cancel to errors of 1e-2·max|R| on
+ * border pixels; here each huge r meets an exact zero (x = 0, L = 0, or W⁻ only over the padding).
  */
 export function zBoxRule(low: Bound, high: Bound): LinearRule {
   return (layer, R, { stabilizer }) => {
@@ -24,7 +26,7 @@ export function zBoxRule(low: Bound, high: Bound): LinearRule {
     const bounds = b.op('Add', [layer.forward(lowInput, wp, null), layer.forward(highInput, wn, null)])[0];
     const z = sub(layer.linearPart(), bounds);
     const r = divideStabilized(b, R, z, stabilizer);
-    const relevance = b.op('Add', [mul(sub(x, highInput), layer.backward(r, layer.weight)), mul(sub(highInput, lowInput), layer.backward(r, wp))])[0];
-    return { relevance };
+    const lower = b.op('Add', [mul(lowInput, layer.backward(r, wp)), mul(highInput, layer.backward(r, wn))])[0];
+    return { relevance: sub(mul(x, layer.backward(r, layer.weight)), lower) };
   };
 }
