@@ -5,12 +5,12 @@ import { BIAS_MODES, GATE_MODES, type BiasMode, type GateMode, type LrpSettings 
 import type { AttributionMethod } from '../types.js';
 import { explainWithLrp, resolveBounds, ruleParams } from './lrp-explain.js';
 
-/** How relevance crosses products, residual sums and unfoldable BatchNorms no layer rule covers (see GateMode). */
+/** How relevance crosses products and residual sums no layer rule covers (see GateMode). */
 export const gatesParam: ParamSpec = {
   name: 'gates',
   type: 'string',
   description:
-    "constant: a product's gate is a constant weight of the signal it scales, sums use the ε rule and an unfoldable BatchNorm passes relevance (conservation holds); gradient: Zennit 0.5.1's modified gradient through products (product rule), sums outside ResNet blocks and unmerged BatchNorms",
+    "constant: a product's gate is a constant weight of the signal it scales and sums use the ε rule (conservation holds); gradient: Zennit 0.5.1's modified gradient through products (product rule) and sums outside ResNet blocks",
   default: 'constant',
   choices: [...GATE_MODES],
 };

@@ -16,9 +16,10 @@ export const BIAS_MODES: readonly BiasMode[] = ['absorb', 'zero', 'explicit'];
  * How relevance crosses joins of two activations that no layer rule covers (docs/decisions.md,
  * "LRP through gates, residual sums and unfoldable BatchNorms"):
  * - `constant`: a product's gate is a constant weight of the signal it scales (CP-LRP, AttnLRP),
- *   sums use the ε rule (Norm), an unfoldable BatchNorm passes relevance: conservation holds;
+ *   sums use the ε rule (Norm): conservation holds;
  * - `gradient`: Zennit 0.5.1 — its modified gradient flows through products by the product
- *   rule, through sums outside ResNet blocks and through an unmerged BatchNorm as the gradient.
+ *   rule and through sums outside ResNet blocks as the gradient.
+ * An unfoldable BatchNorm passes relevance in both (Zennit 0.5.1 gives BatchNorm its Pass rule).
  */
 export type GateMode = 'constant' | 'gradient';
 export const GATE_MODES: readonly GateMode[] = ['constant', 'gradient'];
@@ -96,11 +97,10 @@ export function lrpRuleSet(settings: LrpSettings): LrpRuleSet {
     Mul: (node, graph) => productRule(settings.gates, graph, node),
     Div: (node, graph) => productRule(settings.gates, graph, node),
   };
-  // A BatchNormalization left after folding (before a conv, as in DenseNet) passes relevance, or
-  // is the gradient as in Zennit; skip the gradient table's training-mode check.
-  const batchNorm = settings.gates === 'gradient' ? GRADIENT_RULES.BatchNormalization : passFirst;
+  // A BatchNormalization left after folding (before a conv, as in DenseNet) passes relevance, as
+  // Zennit 0.5.1's composites map BatchNorm to Pass; skip the gradient table's training-mode check.
   const lookup = (node: IrNode, graph: IrGraph): BackwardRule => {
-    if (node.opType === 'BatchNormalization') return batchNorm;
+    if (node.opType === 'BatchNormalization') return passFirst;
     const join = joins[node.opType];
     if (join && (node.domain === '' || node.domain === 'ai.onnx')) return join(node, graph);
     return ruleFromTable(table, node);
