@@ -18,7 +18,7 @@ export { toOrt, fromOrt } from './runtime/convert.js';
 export { onnxruntimeVersion } from './runtime/version.js';
 export { disableOnnxruntimeTelemetry } from './runtime/telemetry.js';
 export { loadModel, validateInputs, validateTargets, type ModelSource } from './load-model.js';
-export { foldBatchNorm } from './ir/fold-batchnorm.js';
+export { foldBatchNorm, BATCH_NORM_MERGES, type BatchNormMerge } from './ir/fold-batchnorm.js';
 export { compileExplanation } from './compiler/compile.js';
 export { IrGraphBuilder, type RegisteredOutput } from './compiler/builder.js';
 export { dependentsOf, dependenciesOf, nodesBetween, linearLayers } from './compiler/graph-walk.js';

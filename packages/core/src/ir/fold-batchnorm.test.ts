@@ -108,6 +108,38 @@ describe('foldBatchNorm', () => {
     expect(maxAbsDiff(yOriginal, yFolded)).toBeLessThan(1e-5 * Math.max(1, scale));
   });
 
+  it("zennit-0.5.1 merge: each folded BatchNorm's output also divided by √(1 + eps), as Zennit 0.5.1's merged BatchNorm computes", async () => {
+    // Large eps so that the leftover factor (0.95, 0.91) is far above float32 noise.
+    const g = cnnWithBatchNorms();
+    const epsOf = new Map<string, number>();
+    const nodes = g.nodes.map((n, i) => {
+      if (n.opType !== 'BatchNormalization') return n;
+      epsOf.set(n.name, i % 2 === 0 ? 0.1 : 0.2);
+      return { ...n, attributes: { epsilon: { type: 'float' as const, value: epsOf.get(n.name)! } } };
+    });
+    const withEps = graphOf(nodes, new Map(g.initializers), ['N', 3, 10, 10], 'y');
+    // The same function spelt with BatchNorms alone: var′ = (var + eps)(1 + eps) − eps and β′ = β/√(1 + eps)
+    // make BN′(x) = BN(x)/√(1 + eps), computed by onnxruntime's own BatchNormalization.
+    const emulated = new Map(withEps.initializers);
+    for (const n of withEps.nodes) {
+      if (n.opType !== 'BatchNormalization') continue;
+      const eps = epsOf.get(n.name)!;
+      const [, , beta, , variance] = n.inputs;
+      emulated.set(beta, float32(emulated.get(beta)!.shape, Array.from(emulated.get(beta)!.data as Float32Array, (b) => b / Math.sqrt(1 + eps))));
+      emulated.set(variance, float32(emulated.get(variance)!.shape, Array.from(emulated.get(variance)!.data as Float32Array, (v) => (v + eps) * (1 + eps) - eps)));
+    }
+    const zennit = graphOf(withEps.nodes, emulated, ['N', 3, 10, 10], 'y');
+
+    const merged = foldBatchNorm(withEps, 'zennit-0.5.1');
+    expect(merged.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(false);
+    const x = randn([3, 3, 10, 10]);
+    const [yZennit, yMerged, yExact] = [await run(zennit, x), await run(merged, x), await run(foldBatchNorm(withEps), x)];
+    const scale = Math.max(...Array.from(yZennit.data as Float32Array, (v) => Math.abs(v)));
+    expect(scale).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(yMerged, yZennit)).toBeLessThan(1e-5 * Math.max(1, scale));
+    expect(maxAbsDiff(yExact, yZennit)).toBeGreaterThan(1e-2 * scale); // not the model's function
+  });
+
   it('leaves a BN alone when the layer output also feeds another node, or in training mode', async () => {
     const inits = new Map<string, Tensor>();
     inits.set('w', randn([2, 1, 3, 3]));

@@ -2,15 +2,30 @@ import { float32, type Tensor } from '../tensor.js';
 import type { Attribute, IrGraph, IrNode } from './types.js';
 
 /**
+ * How a folded BatchNorm is merged into its layer:
+ * - `exact`: W′ = W·γ/√(var+eps), b′ = (b − μ)·γ/√(var+eps) + β — the model's own function;
+ * - `zennit-0.5.1`: as Zennit 0.5.1 merges it. Its MergeBatchNorm turns the BatchNorm into the
+ *   identity by setting mean 0, var 1, γ 1, β 0 but leaves its eps, so the merged BatchNorm still
+ *   divides by √(1 + eps); and its composites give BatchNorm the Pass rule, so relevance crosses
+ *   it unchanged. Both are had by folding 1/√(1 + eps) into W′ and b′ as well: LRP rules do not
+ *   change when a layer's weight and bias are scaled together (only ε and the stabilizer then act
+ *   as if multiplied by √(1 + eps)), and the relevance never meets the factor on its way back. Not the model's function: logits move
+ *   (by 0.044 against a largest |logit| of 0.88 on the public MobileNetV3, whose BatchNorms have
+ *   eps = 1e-3); offered only to reproduce Zennit 0.5.1's numbers (docs/decisions.md, "Zennit
+ *   0.5.1's BatchNorm merge").
+ */
+export type BatchNormMerge = 'exact' | 'zennit-0.5.1';
+export const BATCH_NORM_MERGES: readonly BatchNormMerge[] = ['exact', 'zennit-0.5.1'];
+
+/**
  * Canonization for rule-based explanations (Zennit's MergeBatchNorm): a BatchNormalization in
  * inference mode that directly follows a Conv, ConvTranspose, Gemm or 2-D MatMul whose output
- * feeds nothing but that BatchNormalization is folded into the layer's weight and bias:
- *   W′ = W·γ/√(var+eps),  b′ = (b − μ)·γ/√(var+eps) + β.
- * The function is the same; LRP rules then see one linear layer instead of a linear layer and an
- * affine one. Returns a new graph; the input graph is not modified. BNs that cannot be folded are
- * left in place.
+ * feeds nothing but that BatchNormalization is folded into the layer's weight and bias (`merge`
+ * says how; `exact` keeps the function). LRP rules then see one linear layer instead of a linear
+ * layer and an affine one. Returns a new graph; the input graph is not modified. BNs that cannot
+ * be folded are left in place.
  */
-export function foldBatchNorm(graph: IrGraph): IrGraph {
+export function foldBatchNorm(graph: IrGraph, merge: BatchNormMerge = 'exact'): IrGraph {
   const out: IrGraph = {
     ...graph,
     inputs: [...graph.inputs],
@@ -24,7 +39,7 @@ export function foldBatchNorm(graph: IrGraph): IrGraph {
   for (let bnIndex = 0; bnIndex < out.nodes.length; bnIndex++) {
     const bn = out.nodes[bnIndex];
     if (bn.opType !== 'BatchNormalization' || bn.domain !== '') continue;
-    const bnParams = readBatchNorm(out, bn);
+    const bnParams = readBatchNorm(out, bn, merge);
     if (!bnParams) continue;
     const producerIndex = out.nodes.findIndex((n) => n.outputs.includes(bn.inputs[0]));
     if (producerIndex < 0) continue;
@@ -63,7 +78,7 @@ interface BatchNormParams {
   channels: number;
 }
 
-function readBatchNorm(graph: IrGraph, bn: IrNode): BatchNormParams | null {
+function readBatchNorm(graph: IrGraph, bn: IrNode, merge: BatchNormMerge): BatchNormParams | null {
   const training = bn.attributes.training_mode;
   if (training && training.type === 'int' && training.value !== 0) return null;
   if (bn.outputs.length > 1 && bn.outputs.slice(1).some((o) => o !== '')) return null;
@@ -73,11 +88,14 @@ function readBatchNorm(graph: IrGraph, bn: IrNode): BatchNormParams | null {
   if ([bias, mean, variance].some((t) => t.data.length !== c)) return null;
   const epsAttr = bn.attributes.epsilon;
   const eps = epsAttr && epsAttr.type === 'float' ? epsAttr.value : 1e-5;
+  // Zennit 0.5.1's leftover: the merged BatchNorm computes x/√(1 + eps) (see BatchNormMerge).
+  const leftover = merge === 'zennit-0.5.1' ? 1 / Math.sqrt(1 + eps) : 1;
   const factor = new Float64Array(c);
   const shift = new Float64Array(c);
   for (let k = 0; k < c; k++) {
-    factor[k] = Number(scale.data[k]) / Math.sqrt(Number(variance.data[k]) + eps);
-    shift[k] = Number(bias.data[k]) - Number(mean.data[k]) * factor[k];
+    const exact = Number(scale.data[k]) / Math.sqrt(Number(variance.data[k]) + eps);
+    factor[k] = exact * leftover;
+    shift[k] = (Number(bias.data[k]) - Number(mean.data[k]) * exact) * leftover;
   }
   return { factor, shift, channels: c };
 }
