@@ -27,6 +27,6 @@ export const deepTaylor: AttributionMethod = {
       maxpool: 'winner-take-all',
       gates: (request.params.gates as GateMode | undefined) ?? 'constant',
     };
-    return explainWithLrp(request, 'deep-taylor', settings, `deep-taylor:${JSON.stringify({ ...bounds, gates: settings.gates })}`);
+    return explainWithLrp(request, 'deep-taylor', settings, 'exact', `deep-taylor:${JSON.stringify({ ...bounds, gates: settings.gates })}`);
   },
 };

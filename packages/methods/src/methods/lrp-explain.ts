@@ -1,4 +1,4 @@
-import { foldBatchNorm, linearLayers, sizeOf, UsageError, type IrGraph, type Tensor } from '@blameboard/core';
+import { foldBatchNorm, linearLayers, sizeOf, UsageError, type BatchNormMerge, type IrGraph, type Tensor } from '@blameboard/core';
 import { compiledHandle, DEFAULT_BATCH_SIZE, float32Feed, oneHot, requireGraph } from '../compiled.js';
 import { runChunks } from '../row-stream.js';
 import { parseBound, type RuleParams } from '../rules/lrp/composites.js';
@@ -6,14 +6,19 @@ import type { Bound } from '../rules/lrp/z-box.js';
 import { biasOutputName, lrpRuleSet, type LrpSettings } from '../rules/lrp/ruleset.js';
 import type { DataContext, ExplainRequest, ExplainResult } from '../types.js';
 
-const folded = new WeakMap<IrGraph, IrGraph>();
+const folded = new WeakMap<IrGraph, Map<BatchNormMerge, IrGraph>>();
 
-/** The model's graph with BatchNorms folded into the layers before them (Zennit's canonizer). */
-export function canonicalGraph(graph: IrGraph): IrGraph {
-  let g = folded.get(graph);
+/** The model's graph with BatchNorms folded into the layers before them (Zennit's canonizer), merged as `merge` says. */
+export function canonicalGraph(graph: IrGraph, merge: BatchNormMerge): IrGraph {
+  let byMerge = folded.get(graph);
+  if (!byMerge) {
+    byMerge = new Map();
+    folded.set(graph, byMerge);
+  }
+  let g = byMerge.get(merge);
   if (!g) {
-    g = foldBatchNorm(graph);
-    folded.set(graph, g);
+    g = foldBatchNorm(graph, merge);
+    byMerge.set(merge, g);
   }
   return g;
 }
@@ -47,19 +52,23 @@ export function resolveBounds(params: Record<string, unknown>, data: DataContext
   return { low, high };
 }
 
-/** Compiles (once per model and configuration) and runs an LRP rule set; R starts as f_t(x) at the target. */
+/**
+ * Compiles (once per model and configuration) and runs an LRP rule set over the graph with its
+ * BatchNorms folded as `batchNormMerge` says; R starts as f_t(x) of that graph at the target.
+ */
 export async function explainWithLrp(
   request: ExplainRequest,
   methodId: string,
   settings: LrpSettings,
+  batchNormMerge: BatchNormMerge,
   configKey: string,
 ): Promise<ExplainResult> {
   const { model, inputs, targets } = request;
-  const graph = canonicalGraph(requireGraph(model, methodId));
+  const graph = canonicalGraph(requireGraph(model, methodId), batchNormMerge);
   // Non-negative inputs (pixels) get a graph without the x⁻ passes of the first layer's rule.
   const inputNonNegative = allNonNegative(inputs);
   const compiledSettings = { ...settings, inputNonNegative };
-  const handle = await compiledHandle({ ...model, graph }, methodId, `${configKey}:bn-folded:${inputNonNegative ? 'x≥0' : 'x'}`, () => lrpRuleSet(compiledSettings), {
+  const handle = await compiledHandle({ ...model, graph }, methodId, `${configKey}:bn-${batchNormMerge}:${inputNonNegative ? 'x≥0' : 'x'}`, () => lrpRuleSet(compiledSettings), {
     start: 'seed-times-output',
   });
   const { meta } = handle;

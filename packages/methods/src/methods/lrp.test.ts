@@ -301,6 +301,66 @@ describe('lrp composites and deep-taylor', () => {
   });
 });
 
+describe("batchNormMerge: zennit-0.5.1 (Zennit 0.5.1's canonizer)", () => {
+  // Conv → BatchNorm (eps 0.2: a leftover factor 1/√1.2 = 0.91) → Relu → Flatten → MatMul.
+  const eps = 0.2;
+  const bn = { s: [1.5, -0.5, 2], b: [0.1, -0.2, 0.3], m: [0.2, 0.1, -0.1], v: [0.5, 2, 1] };
+  const graphWith = (beta: number[], variance: number[]): IrGraph =>
+    graphOf(
+      [
+        node('Conv', ['x', 'w', 'cb'], ['c'], { kernel_shape: ints([3, 3]) }),
+        node('BatchNormalization', ['c', 's', 'b', 'm', 'v'], ['n'], { epsilon: { type: 'float', value: eps } }),
+        node('Relu', ['n'], ['r']),
+        node('Flatten', ['r'], ['f'], { axis: int(1) }),
+        node('MatMul', ['f', 'wd'], ['y']),
+      ],
+      {
+        w: randomTensor([3, 1, 3, 3], 18, 0.5),
+        cb: float32([3], [0.05, -0.1, 0.2]),
+        wd: randomTensor([3 * 4 * 4, 2], 19, 0.3),
+        s: float32([3], bn.s),
+        b: float32([3], beta),
+        m: float32([3], bn.m),
+        v: float32([3], variance),
+      },
+      ['N', 1, 6, 6],
+    );
+  const net = { name: '', graph: graphWith(bn.b, bn.v), inputShape: [1, 6, 6] };
+  // What Zennit 0.5.1's canonized model computes, spelt with a plain BatchNorm: BN′(x) = BN(x)/√(1 + eps).
+  const zennitFunction = graphWith(
+    bn.b.map((b) => b / Math.sqrt(1 + eps)),
+    bn.v.map((v) => (v + eps) * (1 + eps) - eps),
+  );
+
+  it("conserves the merged model's f_t: the leftover 1/√(1 + eps) scales the forward pass, relevance crosses it unchanged", async () => {
+    const model = await modelOf(net.graph, 'bn-merge');
+    const x = inputsFor(net, 3, 21);
+    const targets = [0, 1, 0];
+    const result = await explain(lrp, model, x, targets, { composite: 'epsilon', epsilon: 1e-7, bias: 'explicit', batchNormMerge: 'zennit-0.5.1' });
+    const zennitLogits = await logitsOf(await modelOf(zennitFunction, 'bn-merge-zennit'), x, targets);
+    const modelLogits = await logitsOf(model, x, targets);
+    const per = arr(x).length / 3;
+    for (let r = 0; r < 3; r++) {
+      const ft = zennitLogits[r * 2 + targets[r]];
+      const biasTotal = result.biasRelevance!.reduce((sum, layer) => sum + layer.perSample[r], 0);
+      expect(Math.abs(ft - modelLogits[r * 2 + targets[r]])).toBeGreaterThan(1e-2 * Math.abs(ft)); // not the model's f_t
+      expect(Math.abs(sumRow(arr(result.attributions), r, per) + biasTotal - ft)).toBeLessThan(1e-4 * Math.max(1, Math.abs(ft)));
+    }
+  });
+
+  it('exact (the default) keeps the model and gives other maps; an unknown choice lists both', async () => {
+    const model = await modelOf(net.graph, 'bn-merge');
+    const x = inputsFor(net, 2, 22);
+    const params = { composite: 'epsilon-gamma-box', low: -1, high: 1, gates: 'gradient' };
+    const byDefault = arr((await explain(lrp, model, x, [0, 1], params)).attributions);
+    const exact = arr((await explain(lrp, model, x, [0, 1], { ...params, batchNormMerge: 'exact' })).attributions);
+    const zennit = arr((await explain(lrp, model, x, [0, 1], { ...params, batchNormMerge: 'zennit-0.5.1' })).attributions);
+    expect(maxAbsDiff(byDefault, exact)).toBe(0);
+    expect(maxAbsDiff(zennit, exact)).toBeGreaterThan(1e-3 * maxAbs(exact));
+    await expect(explain(lrp, model, x, [0, 1], { batchNormMerge: 'zennit' })).rejects.toThrow(/exact, zennit-0\.5\.1/);
+  });
+});
+
 describe('lrp parameter errors list what is known', () => {
   const graph = irFromRef(stripBias(mlpLayers), [12]);
   const x = float32([1, 12], new Array(12).fill(0.5));

@@ -1,4 +1,4 @@
-import type { ParamSpec } from '@blameboard/core';
+import { BATCH_NORM_MERGES, type BatchNormMerge, type ParamSpec } from '@blameboard/core';
 import { compositeMap, LRP_COMPOSITES, LRP_RULES, parseLayerRules } from '../rules/lrp/composites.js';
 import { MAXPOOL_MODES, type MaxPoolMode } from '../rules/lrp/maxpool.js';
 import { BIAS_MODES, GATE_MODES, type BiasMode, type GateMode, type LrpSettings } from '../rules/lrp/ruleset.js';
@@ -33,6 +33,14 @@ export const lrpParams: ParamSpec[] = [
   { name: 'bias', type: 'string', description: "absorb: the bias keeps its share; zero: biases set to 0 in the rules; explicit: each layer's bias relevance is reported", default: 'absorb', choices: [...BIAS_MODES] },
   { name: 'maxpool', type: 'string', description: 'winner-take-all (the gradient) or proportional to the positive inputs of each window', default: 'winner-take-all', choices: [...MAXPOOL_MODES] },
   gatesParam,
+  {
+    name: 'batchNormMerge',
+    type: 'string',
+    description:
+      "exact: a BatchNorm after a linear layer is folded into it, the model's own function; zennit-0.5.1: as Zennit 0.5.1's canonizer leaves it — every folded layer's output is also divided by √(1 + the BatchNorm's eps) and relevance crosses that factor unchanged; not the model's function, only to reproduce Zennit 0.5.1's numbers; acts on the BatchNormalization nodes in the file (an exporter may have folded them already)",
+    default: 'exact',
+    choices: [...BATCH_NORM_MERGES],
+  },
 ];
 
 /** True when some layer may get z-box with the method's own low/high (they then belong in the cache key). */
@@ -62,7 +70,8 @@ export const lrp: AttributionMethod = {
       gates: (p.gates as GateMode | undefined) ?? 'constant',
     };
     // Bounds not in use stay 0 so that explaining new inputs (whose min/max differ) reuses the session.
+    const batchNormMerge = (p.batchNormMerge as BatchNormMerge | undefined) ?? 'exact';
     const key = JSON.stringify({ composite, ...settings.params, layerRules, stabilizer: settings.stabilizer, bias: settings.bias, maxpool: settings.maxpool, gates: settings.gates });
-    return explainWithLrp(request, 'lrp', settings, `lrp:${key}`);
+    return explainWithLrp(request, 'lrp', settings, batchNormMerge, `lrp:${key}`);
   },
 };
