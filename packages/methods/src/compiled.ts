@@ -1,49 +1,49 @@
-import { createHash } from 'node:crypto';
 import {
   cachedSession,
   compileExplanation,
-  sizeOf,
+  inferShapes,
+  modelKey,
+  rowBytesOf,
   UnsupportedOperatorError,
+  weightBytes,
   writeOnnx,
   type CompileOptions,
   type CompiledGraph,
+  type GraphCost,
   type IrGraph,
   type LoadedModel,
-  type OnnxSession,
+  type RowGraph,
   type RuleSet,
   type Tensor,
 } from '@blameboard/core';
 
-/** Rows per onnxruntime run when the caller does not say: bounds memory for every method. */
-export const DEFAULT_BATCH_SIZE = 64;
-
-/** A compiled explanation graph's session and the names to feed and read. */
-export interface CompiledHandle {
-  session: OnnxSession;
+/** A compiled explanation graph's session, the names to feed and read, and its memory cost. */
+export interface CompiledHandle extends RowGraph {
   meta: Omit<CompiledGraph, 'graph'>;
-  /** Set when the model fixes its batch (e.g. exported with batch 1): runs then use exactly that many rows. */
-  fixedBatch?: number;
 }
 
-const metas = new Map<string, Omit<CompiledGraph, 'graph'> & { fixedBatch?: number }>();
-const digests = new WeakMap<Uint8Array, string>();
-
-/** Cache identity of a model: its sha256, or the logit graph's digest for models built in memory. */
-export function modelKey(model: LoadedModel): string {
-  if (model.sha256) return model.sha256;
-  let d = digests.get(model.logitOnnx);
-  if (!d) {
-    d = createHash('sha256').update(model.logitOnnx).digest('hex');
-    digests.set(model.logitOnnx, d);
-  }
-  return d;
-}
+const metas = new Map<string, { meta: Omit<CompiledGraph, 'graph'>; cost: GraphCost }>();
 
 /** The model's IR, or UnsupportedOperatorError naming what kept the IR from modelling it. */
 export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
   if (model.graph) return model.graph;
   const ops = model.unsupported.length > 0 ? model.unsupported : [{ opType: '(unknown)', name: model.id }];
   throw new UnsupportedOperatorError(ops, `method '${methodId}' compiles the model's graph, which uses operators Blameboard cannot explain`);
+}
+
+/**
+ * What a compiled graph costs: its weights, and per row every value it computes (forward
+ * activations kept for the backward pass, and the backward signals), from shape inference.
+ */
+export function compiledCost(compiled: CompiledGraph, forward: IrGraph): GraphCost {
+  const scratch: IrGraph = { ...compiled.graph, outputs: [], values: new Map() };
+  try {
+    inferShapes(scratch);
+  } catch {
+    // An op shape inference cannot follow leaves its values unsized; the forward graph's bound stands.
+  }
+  const rowBytes = Math.max(rowBytesOf(scratch) ?? 0, 2 * (rowBytesOf(forward) ?? 0));
+  return { rowBytes, weightBytes: weightBytes(compiled.graph) };
 }
 
 /**
@@ -67,56 +67,12 @@ export async function compiledHandle(
   if (!metas.has(key)) compile(); // compile errors (unsupported ops) surface here, before any session
   const session = await cachedSession(key, () => writeOnnx(compile().graph));
   if (!metas.has(key)) {
-    const { graph: g, ...meta } = compile();
-    const batch = g.inputs[0].shape[0];
-    metas.set(key, { ...meta, fixedBatch: typeof batch === 'number' ? batch : undefined });
+    const compiled = compile();
+    const { graph: _graph, ...meta } = compiled;
+    metas.set(key, { meta, cost: compiledCost(compiled, graph) });
   }
-  const { fixedBatch, ...meta } = metas.get(key)!;
-  return { session, meta, fixedBatch };
-}
-
-/**
- * Runs a session on feeds of n rows; a fixed-batch model gets chunks of exactly its batch, the
- * last one zero-padded and its padding dropped from the outputs.
- */
-export async function runRows(session: OnnxSession, feeds: Record<string, Tensor>, fixedBatch?: number): Promise<Record<string, Tensor>> {
-  const n = Object.values(feeds)[0].shape[0];
-  if (fixedBatch === undefined || n === fixedBatch) return session.run(feeds);
-  const outs: Record<string, Tensor[]> = {};
-  for (let start = 0; start < n; start += fixedBatch) {
-    const end = Math.min(n, start + fixedBatch);
-    const chunk: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) chunk[name] = padRows(t, start, end, fixedBatch);
-    const out = await session.run(chunk);
-    for (const [name, t] of Object.entries(out)) (outs[name] ??= []).push(takeRows(t, end - start));
-  }
-  const result: Record<string, Tensor> = {};
-  for (const [name, parts] of Object.entries(outs)) result[name] = concatRows(parts);
-  return result;
-}
-
-function padRows(t: Tensor, start: number, end: number, rows: number): Tensor {
-  const per = sizeOf(t.shape.slice(1));
-  const data = new Float32Array(rows * per);
-  data.set((t.data as Float32Array).subarray(start * per, end * per));
-  return { dtype: t.dtype, shape: [rows, ...t.shape.slice(1)], data };
-}
-
-function takeRows(t: Tensor, rows: number): Tensor {
-  const per = sizeOf(t.shape.slice(1));
-  return { dtype: t.dtype, shape: [rows, ...t.shape.slice(1)], data: t.data.slice(0, rows * per) as Tensor['data'] };
-}
-
-function concatRows(parts: Tensor[]): Tensor {
-  const rows = parts.reduce((n, p) => n + p.shape[0], 0);
-  const per = sizeOf(parts[0].shape.slice(1));
-  const data = new Float32Array(rows * per);
-  let offset = 0;
-  for (const p of parts) {
-    data.set(p.data as Float32Array, offset);
-    offset += p.data.length;
-  }
-  return { dtype: parts[0].dtype, shape: [rows, ...parts[0].shape.slice(1)], data };
+  const { meta, cost } = metas.get(key)!;
+  return { session, meta, cost };
 }
 
 /** Seeds [n, C]: 1 at each row's target, 0 elsewhere (∂f_t/∂logits). */

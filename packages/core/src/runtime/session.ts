@@ -1,7 +1,7 @@
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { BlameboardError, InputError, ModelLoadError, ModelRunError } from '../errors.js';
-import { concatBatch, sliceBatch, type Tensor } from '../tensor.js';
+import { BlameboardError, ModelLoadError, ModelRunError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
 import { fromOrt, toOrt } from './convert.js';
 
 export interface SessionOptions {
@@ -77,28 +77,6 @@ export class OnnxSession {
       this.running--;
       if (this.running === 0 && this.idle) this.idle();
     }
-  }
-
-  /** Splits every feed on axis 0 into chunks of at most `batchSize` rows and concatenates the outputs. */
-  async runBatched(feeds: Record<string, Tensor>, batchSize: number): Promise<Record<string, Tensor>> {
-    const entries = Object.entries(feeds);
-    if (entries.length === 0) return this.run(feeds);
-    const n = entries[0][1].shape[0];
-    for (const [name, t] of entries) {
-      if (t.shape[0] !== n) throw new InputError(`feed '${name}' has ${t.shape[0]} rows but '${entries[0][0]}' has ${n}`);
-    }
-    const size = Math.max(1, Math.floor(batchSize));
-    if (n <= size) return this.run(feeds);
-    const parts: Record<string, Tensor>[] = [];
-    for (let start = 0; start < n; start += size) {
-      const end = Math.min(n, start + size);
-      const chunk: Record<string, Tensor> = {};
-      for (const [name, t] of entries) chunk[name] = sliceBatch(t, start, end);
-      parts.push(await this.run(chunk));
-    }
-    const out: Record<string, Tensor> = {};
-    for (const name of this.outputNames) out[name] = concatBatch(parts.map((p) => p[name]));
-    return out;
   }
 
   dispose(): Promise<void> {
