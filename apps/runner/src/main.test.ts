@@ -101,6 +101,29 @@ describe('blameboard predict', () => {
     }
   });
 
+  it('runs within --memory, and refuses a budget or batch size that cannot fit, in one line, writing nothing', async () => {
+    const dir = scratchDir();
+    const inputs = await mnistInputs(dir, 8);
+    const ok = join(dir, 'ok.npy');
+    expect((await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'gradient', '--out', ok, '--memory', '1G')).code).toBe(0);
+    const plain = join(dir, 'plain.npy');
+    expect((await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'gradient', '--out', plain)).code).toBe(0);
+    expect(loadNpy(ok).data).toEqual(loadNpy(plain).data);
+    for (const [args, pattern] of [
+      [['--memory', '64M'], /memory budget of 64M cannot run this model: one row needs about .*; give --memory/],
+      [['--memory', '1G', '--batch-size', '100000'], /batch size of 100000 needs about .* more than the memory budget of 1G/],
+      [['--memory', 'lots'], /--memory must be a size such as 4G, 512M or 50%/],
+      [['--memory', '0%'], /--memory must be a percentage/],
+    ] as const) {
+      const out = join(dir, 'refused.npy');
+      const run = await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'integrated-gradients', '--targets', '3', '--out', out, ...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(pattern);
+      expect(run.stderr.split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
   it('refuses a truncated model file with one line', async () => {
     const dir = scratchDir();
     const bytes = readFileSync(getZooEntry('mnist-mlp').file);

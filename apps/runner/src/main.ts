@@ -7,12 +7,14 @@ import { trainCommand } from './commands/train.js';
 import { processIo, type Io } from './io.js';
 
 const USAGE = `usage: blameboard <command> [flags]
-  explain  --model M --inputs x.npy [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png]
-  evaluate --model M --inputs x.npy [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json
-  predict  --model M --inputs x.npy --out logits.npy [--output logit|probability]
+  explain  --model M --inputs x.npy [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png] [--memory SIZE] [--batch-size N]
+  evaluate --model M --inputs x.npy [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json [--memory SIZE] [--batch-size N]
+  predict  --model M --inputs x.npy --out logits.npy [--output logit|probability] [--memory SIZE] [--batch-size N]
   train    [MODEL_ID…]
   list     methods|metrics|datasets|models [--json]
-M is an ONNX path, a tfjs model.json or a zoo id (see 'blameboard list models'). --debug shows stacks.`;
+M is an ONNX path, a tfjs model.json or a zoo id (see 'blameboard list models'). --debug shows stacks.
+--memory SIZE (4G, 512M, 50%; default BLAMEBOARD_MEMORY, else half the machine's memory) bounds the run;
+the rows per onnxruntime run (--batch-size) default to the most that fit it.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   explain: explainCommand,

@@ -28,6 +28,7 @@ export {
   MEMORY_ENV,
   DEFAULT_MEMORY_SHARE,
   MAX_DEFAULT_BATCH,
+  WEIGHT_COPIES,
   type GraphCost,
 } from './runtime/memory.js';
 export { toOrt, fromOrt } from './runtime/convert.js';

@@ -1,10 +1,12 @@
 import {
   cachedSession,
+  logitCost,
   compileExplanation,
   inferShapes,
   modelKey,
   rowBytesOf,
   UnsupportedOperatorError,
+  WEIGHT_COPIES,
   weightBytes,
   writeOnnx,
   type CompileOptions,
@@ -32,18 +34,60 @@ export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
 }
 
 /**
- * What a compiled graph costs: its weights, and per row every value it computes (forward
- * activations kept for the backward pass, and the backward signals), from shape inference.
+ * What running a compiled graph costs: per row, every value it computes (forward activations
+ * kept for the backward pass, and the backward signals), from shape inference — at least twice
+ * the forward pass's; fixed, its weights and the model's, whose logit session stays open.
  */
-export function compiledCost(compiled: CompiledGraph, forward: IrGraph): GraphCost {
-  const scratch: IrGraph = { ...compiled.graph, outputs: [], values: new Map() };
+export function compiledCost(compiled: IrGraph, model: LoadedModel): GraphCost {
+  const scratch: IrGraph = { ...compiled, outputs: [], values: new Map() };
   try {
     inferShapes(scratch);
   } catch {
     // An op shape inference cannot follow leaves its values unsized; the forward graph's bound stands.
   }
-  const rowBytes = Math.max(rowBytesOf(scratch) ?? 0, 2 * (rowBytesOf(forward) ?? 0));
-  return { rowBytes, weightBytes: weightBytes(compiled.graph) };
+  const forward = logitCost(model);
+  return {
+    rowBytes: Math.max(rowBytesOf(scratch) ?? 0, 2 * forward.rowBytes),
+    fixedBytes: forward.fixedBytes + WEIGHT_COPIES * weightBytes(compiled),
+  };
+}
+
+/**
+ * Merges initializers with the same dtype, shape and bytes into one, e.g. a dense rule's Wᵀ that
+ * is the model's own Gemm weight (transB = 1), or a flat rule's all-ones kernel and its flip:
+ * the compiled graph then holds each weight tensor once, however many rules derived it.
+ */
+export function mergeEqualInitializers(graph: IrGraph): number {
+  const bySize = new Map<number, string[]>();
+  for (const [name, t] of graph.initializers) {
+    const list = bySize.get(t.data.byteLength);
+    if (list) list.push(name);
+    else bySize.set(t.data.byteLength, [name]);
+  }
+  const keep = new Map<string, string>();
+  const bytesOf = (name: string) => {
+    const d = graph.initializers.get(name)!.data;
+    return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  };
+  for (const names of bySize.values()) {
+    if (names.length < 2) continue;
+    const kept: string[] = [];
+    for (const name of names) {
+      const t = graph.initializers.get(name)!;
+      const same = kept.find((k) => {
+        const u = graph.initializers.get(k)!;
+        return u.dtype === t.dtype && u.shape.length === t.shape.length && u.shape.every((d, i) => d === t.shape[i]) && bytesOf(k).equals(bytesOf(name));
+      });
+      if (same) keep.set(name, same);
+      else kept.push(name);
+    }
+  }
+  if (keep.size === 0) return 0;
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  for (const [name] of keep) if (outputs.has(name)) keep.delete(name);
+  for (const node of graph.nodes) node.inputs = node.inputs.map((i) => keep.get(i) ?? i);
+  for (const name of keep.keys()) graph.initializers.delete(name);
+  return keep.size;
 }
 
 /**
@@ -61,7 +105,10 @@ export async function compiledHandle(
   const key = `compiled:${modelKey(model)}:${configKey}`;
   let compiledNow: CompiledGraph | undefined;
   const compile = () => {
-    if (!compiledNow) compiledNow = compileExplanation(graph, rules(), opts);
+    if (!compiledNow) {
+      compiledNow = compileExplanation(graph, rules(), opts);
+      mergeEqualInitializers(compiledNow.graph);
+    }
     return compiledNow;
   };
   if (!metas.has(key)) compile(); // compile errors (unsupported ops) surface here, before any session
@@ -69,7 +116,7 @@ export async function compiledHandle(
   if (!metas.has(key)) {
     const compiled = compile();
     const { graph: _graph, ...meta } = compiled;
-    metas.set(key, { meta, cost: compiledCost(compiled, graph) });
+    metas.set(key, { meta, cost: compiledCost(compiled.graph, model) });
   }
   const { meta, cost } = metas.get(key)!;
   return { session, meta, cost };

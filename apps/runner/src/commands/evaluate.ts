@@ -1,6 +1,6 @@
 import { float32, loadNpy, sizeOf, validateTargets, writeFileAtomic, InputError, UsageError } from '@blameboard/core';
 import { evaluate } from '@blameboard/metrics';
-import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
+import { integerFlag, memoryFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, readClassFile, readInputs, readTargets, withReference } from '../context.js';
 import type { Io } from '../io.js';
 
@@ -17,6 +17,8 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     labels: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    'batch-size': { type: 'string' },
+    memory: { type: 'string' },
   });
   const out = required('evaluate', values, 'out');
   const metric = required('evaluate', values, 'metric');
@@ -25,6 +27,8 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError('give --attributions a.npy or --method ID');
   }
   const seed = integerFlag(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
+  const batchSize = integerFlag(values, 'batch-size', 1);
+  const memory = memoryFlag(values);
   const targetSpec = optional(values, 'targets');
   const labelsPath = optional(values, 'labels');
   if (metric === 'counterfactual-blame' && !labelsPath && (targetSpec === undefined || targetSpec === 'predicted')) {
@@ -33,7 +37,7 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   }
   const resolved = await openModel(required('evaluate', values, 'model'));
   const inputs = readInputs(resolved.model, required('evaluate', values, 'inputs'));
-  const targets = await readTargets(resolved.model, inputs, targetSpec);
+  const targets = await readTargets(resolved.model, inputs, targetSpec, { batchSize, memory });
   let labels: Int32Array | undefined;
   if (labelsPath) {
     labels = readClassFile(labelsPath, inputs.shape[0], 'labels');
@@ -68,6 +72,8 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     method,
     data: { ...(method ? await withReference(resolved.model, await dataContext(resolved, inputs), method.params) : await dataContext(resolved, inputs)), labels },
     seed,
+    batchSize,
+    memory,
   });
   writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
   for (const [name, v] of Object.entries(result.values)) {

@@ -1,6 +1,6 @@
 import { writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
-import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
+import { integerFlag, memoryFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, readInputs, readTargets, withReference } from '../context.js';
 import { renderHeatmaps } from '../heatmap.js';
 import type { Io } from '../io.js';
@@ -15,15 +15,17 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     out: { type: 'string' },
     'bias-out': { type: 'string' },
     'batch-size': { type: 'string' },
+    memory: { type: 'string' },
     heatmap: { type: 'string' },
   });
   const out = required('explain', values, 'out');
   const method = required('explain', values, 'method');
   const params = parseJsonFlag('explain', 'params', optional(values, 'params'));
   const batchSize = integerFlag(values, 'batch-size', 1);
+  const memory = memoryFlag(values);
   const resolved = await openModel(required('explain', values, 'model'));
   const inputs = readInputs(resolved.model, required('explain', values, 'inputs'));
-  const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'));
+  const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'), { batchSize, memory });
   const started = performance.now();
   const result = await explain({
     model: resolved.model,
@@ -33,6 +35,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     params,
     data: await withReference(resolved.model, await dataContext(resolved, inputs), params),
     batchSize,
+    memory,
   });
   const ms = performance.now() - started;
   // Every result is staged first and renamed into place together: all of them or none.

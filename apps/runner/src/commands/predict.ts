@@ -1,5 +1,5 @@
 import { forward, saveNpy } from '@blameboard/core';
-import { choiceFlag, parseFlags, required } from '../args.js';
+import { choiceFlag, integerFlag, memoryFlag, parseFlags, required } from '../args.js';
 import { openModel, readInputs } from '../context.js';
 import type { Io } from '../io.js';
 
@@ -9,12 +9,14 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     inputs: { type: 'string' },
     out: { type: 'string' },
     output: { type: 'string' },
+    'batch-size': { type: 'string' },
+    memory: { type: 'string' },
   });
   const out = required('predict', values, 'out');
   const output = choiceFlag(values, 'output', ['logit', 'probability'] as const, 'logit');
   const { model } = await openModel(required('predict', values, 'model'));
   const inputs = readInputs(model, required('predict', values, 'inputs'));
-  const result = await forward(model, inputs, { output });
+  const result = await forward(model, inputs, { output, batchSize: integerFlag(values, 'batch-size', 1), memory: memoryFlag(values) });
   saveNpy(out, result);
   io.err(`wrote ${output}s [${result.shape.join(', ')}] to ${out}`);
   return 0;

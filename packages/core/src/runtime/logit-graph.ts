@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LoadedModel } from '../model.js';
 import { sizeOf } from '../tensor.js';
-import { rowBytesOf, UNSIZED_ROW_FACTOR, weightBytes, type GraphCost } from './memory.js';
+import { rowBytesOf, UNSIZED_ROW_FACTOR, WEIGHT_COPIES, weightBytes, type GraphCost } from './memory.js';
 import type { RowGraph } from './rows.js';
 import { cachedSession, type OnnxSession, type SessionOptions } from './session.js';
 
@@ -31,7 +31,7 @@ export function logitCost(model: Pick<LoadedModel, 'graph' | 'inputShape' | 'log
   const rowBytes = model.graph ? rowBytesOf(model.graph) : undefined;
   return {
     rowBytes: rowBytes ?? UNSIZED_ROW_FACTOR * 4 * sizeOf(model.inputShape),
-    weightBytes: model.graph ? weightBytes(model.graph) : model.logitOnnx.byteLength,
+    fixedBytes: WEIGHT_COPIES * (model.graph ? weightBytes(model.graph) : model.logitOnnx.byteLength),
   };
 }
 

@@ -19,12 +19,12 @@ export const MAX_DEFAULT_BATCH = 256;
 const PROCESS_BYTES = 320 * 2 ** 20;
 
 /**
- * Copies of the weights a run may hold at once: the file's bytes and the IR's tensors in JS,
- * the logit session's initializers and their prepacked (blocked) form, and a compiled graph's
- * derived weights, while its bytes are read into onnxruntime. Measured peaks on resnet50 and
- * efficientnet_b0 stay below it (docs/decisions.md, "Memory budget").
+ * Copies of a graph's weights a run holds at its peak: the model's file bytes and IR tensors in
+ * JS, the session's initializers and their prepacked (blocked) form — and for a compiled graph,
+ * its bytes twice while they are serialised, then the session's copy. Peaks measured on resnet50
+ * and efficientnet_b0 stay below it (docs/decisions.md, "Memory budget").
  */
-const WEIGHT_COPIES = 8;
+export const WEIGHT_COPIES = 4;
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
@@ -113,10 +113,10 @@ function bytesPerElement(dtype: string): number {
  */
 export const UNSIZED_ROW_FACTOR = 256;
 
-/** What a graph costs in memory: per row in flight, and its weights. */
+/** What running a graph costs in memory: per row in flight, and what it holds whatever the rows (weights). */
 export interface GraphCost {
   rowBytes: number;
-  weightBytes: number;
+  fixedBytes: number;
 }
 
 /**
@@ -130,7 +130,7 @@ export function defaultBatchSize(cost: GraphCost, memory: number = defaultMemory
   if (rows < 1) {
     const need = memoryNeeded(cost, 1);
     throw new UsageError(
-      `a memory budget of ${formatBytes(memory)} cannot run this model: one row needs about ${formatBytes(need)} (weights ${formatBytes(cost.weightBytes)}, activations ${formatBytes(cost.rowBytes)} per row); give --memory ${formatBytes(need, 'ceil')} or more`,
+      `a memory budget of ${formatBytes(memory)} cannot run this model: one row needs about ${formatBytes(need)} (weights ${formatBytes(cost.fixedBytes)}, activations ${formatBytes(cost.rowBytes)} per row); give --memory ${formatBytes(need, 'ceil')} or more`,
     );
   }
   return Math.min(MAX_DEFAULT_BATCH, rows);
@@ -138,7 +138,7 @@ export function defaultBatchSize(cost: GraphCost, memory: number = defaultMemory
 
 /** Estimated peak memory of a process running `rows` rows at a time through a graph of this cost. */
 export function memoryNeeded(cost: GraphCost, rows: number): number {
-  return PROCESS_BYTES + WEIGHT_COPIES * cost.weightBytes + rows * cost.rowBytes;
+  return PROCESS_BYTES + cost.fixedBytes + rows * cost.rowBytes;
 }
 
 export function formatBytes(bytes: number, round: 'nearest' | 'ceil' = 'nearest'): string {

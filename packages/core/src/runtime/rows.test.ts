@@ -21,7 +21,7 @@ function fakeGraph(runs: number[], fixedBatch?: number, rowBytes = 1024): RowGra
       return { y: { ...feeds.x, data: Float32Array.from(feeds.x.data as Float32Array, (v) => 2 * v) } };
     },
   } as unknown as OnnxSession;
-  return { session, cost: { rowBytes, weightBytes: 0 } };
+  return { session, cost: { rowBytes, fixedBytes: 0 } };
 }
 
 describe('streamRows', () => {
@@ -108,7 +108,7 @@ describe('runRows', () => {
 
   it('runAll splits on axis 0 and gives the same result as one run (a real session)', async () => {
     const s = await OnnxSession.create(writeOnnx(mlpGraph()), { intraOpNumThreads: 1 });
-    const graph: RowGraph = { session: s, cost: { rowBytes: 64, weightBytes: 0 } };
+    const graph: RowGraph = { session: s, cost: { rowBytes: 64, fixedBytes: 0 } };
     const input = float32([7, 4], new Rng(2).fillNormal(new Float32Array(28)));
     const whole = await s.run({ x: input });
     for (const batch of [1, 2, 3, 7, 100]) {

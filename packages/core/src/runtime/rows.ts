@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { sizeOf, type Tensor, type TypedArray } from '../tensor.js';
 import type { IrGraph } from '../ir/types.js';
-import { defaultBatchSize, defaultMemoryBudget, formatBytes, memoryNeeded, rowBytesOf, UNSIZED_ROW_FACTOR, weightBytes, type GraphCost } from './memory.js';
+import { defaultBatchSize, defaultMemoryBudget, formatBytes, memoryNeeded, rowBytesOf, UNSIZED_ROW_FACTOR, WEIGHT_COPIES, weightBytes, type GraphCost } from './memory.js';
 import type { OnnxSession } from './session.js';
 
 /** How many rows one onnxruntime run may take: a batch size, or a memory budget to derive it from. */
@@ -26,7 +26,7 @@ export function sessionGraph(session: OnnxSession, rowShape: number[], graph?: I
   const rowBytes = graph ? rowBytesOf(graph) : undefined;
   return {
     session,
-    cost: { rowBytes: rowBytes ?? UNSIZED_ROW_FACTOR * bytesPerValue * sizeOf(rowShape), weightBytes: graph ? weightBytes(graph) : 0 },
+    cost: { rowBytes: rowBytes ?? UNSIZED_ROW_FACTOR * bytesPerValue * sizeOf(rowShape), fixedBytes: graph ? WEIGHT_COPIES * weightBytes(graph) : 0 },
   };
 }
 

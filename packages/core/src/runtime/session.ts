@@ -41,6 +41,10 @@ export class OnnxSession {
         // Errors reach the user as one typed line; onnxruntime's own multi-line log (and its
         // warnings about constants a compiled graph leaves unused) would only bury it.
         logSeverityLevel: 4,
+        // Memory patterns pre-plan one block per input shape on top of the arena the first run
+        // already grew: about twice the peak memory per row (efficientnet_b0's gradient 172 vs
+        // 88 MB/row) for no measurable speed (docs/decisions.md, "Memory budget").
+        enableMemPattern: false,
       });
     } catch (e) {
       throw new ModelLoadError(`onnxruntime cannot load the model: ${firstLine(e)}`, { cause: e });
