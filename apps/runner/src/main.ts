@@ -1,4 +1,5 @@
 import { isBlameboardError } from '@blameboard/core';
+import { defaultCacheDir, useCompileCache } from '@blameboard/methods';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { listCommand } from './commands/list.js';
@@ -32,6 +33,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(USAGE);
     return command ? 0 : 2;
   }
+  // Compiled graphs persist between runs (BLAMEBOARD_CACHE_DIR moves the folder or, as `off`, turns this off).
+  useCompileCache(defaultCacheDir());
   const run = COMMANDS[command];
   if (!run) {
     io.err(`blameboard: unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);

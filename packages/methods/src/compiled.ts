@@ -5,6 +5,7 @@ import {
   inferShapes,
   modelKey,
   rowBytesOf,
+  ModelLoadError,
   UnsupportedOperatorError,
   WEIGHT_COPIES,
   weightBytes,
@@ -18,13 +19,14 @@ import {
   type RuleSet,
   type Tensor,
 } from '@blameboard/core';
+import { compileCacheDir, compileKey, dropCached, readCached, writeCached, type CachedMeta } from './compile-cache.js';
 
 /** A compiled explanation graph's session, the names to feed and read, and its memory cost. */
 export interface CompiledHandle extends RowGraph {
   meta: Omit<CompiledGraph, 'graph'>;
 }
 
-const metas = new Map<string, { meta: Omit<CompiledGraph, 'graph'>; cost: GraphCost }>();
+const metas = new Map<string, CachedMeta>();
 
 /** The model's IR, or UnsupportedOperatorError naming what kept the IR from modelling it. */
 export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
@@ -34,22 +36,18 @@ export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
 }
 
 /**
- * What running a compiled graph costs: per row, every value it computes (forward activations
- * kept for the backward pass, and the backward signals), from shape inference — at least twice
- * the forward pass's; fixed, its weights and the model's, whose logit session stays open.
+ * Bytes per row of a compiled graph's run: every value it computes (forward activations kept
+ * for the backward pass, and the backward signals), from shape inference. The row cost used is
+ * at least twice the forward pass's, for values shape inference cannot size.
  */
-export function compiledCost(compiled: IrGraph, model: LoadedModel): GraphCost {
+export function compiledRowBytes(compiled: IrGraph): number {
   const scratch: IrGraph = { ...compiled, outputs: [], values: new Map() };
   try {
     inferShapes(scratch);
   } catch {
-    // An op shape inference cannot follow leaves its values unsized; the forward graph's bound stands.
+    // An op shape inference cannot follow leaves its values unsized.
   }
-  const forward = logitCost(model);
-  return {
-    rowBytes: Math.max(rowBytesOf(scratch) ?? 0, 2 * forward.rowBytes),
-    fixedBytes: forward.fixedBytes + WEIGHT_COPIES * weightBytes(compiled),
-  };
+  return rowBytesOf(scratch) ?? 0;
 }
 
 /**
@@ -92,7 +90,9 @@ export function mergeEqualInitializers(graph: IrGraph): number {
 
 /**
  * The session of `rules` compiled over the model, cached per (model, `configKey`): the key must
- * name everything that changes the compiled graph (method id and rule parameters).
+ * name everything that changes the compiled graph (method id and rule parameters). With the
+ * disk cache on (`useCompileCache`, BLAMEBOARD_CACHE_DIR), a graph compiled by an earlier
+ * process is loaded from disk instead of compiled again.
  */
 export async function compiledHandle(
   model: LoadedModel,
@@ -103,23 +103,58 @@ export async function compiledHandle(
 ): Promise<CompiledHandle> {
   const graph = requireGraph(model, methodId);
   const key = `compiled:${modelKey(model)}:${configKey}`;
-  let compiledNow: CompiledGraph | undefined;
-  const compile = () => {
-    if (!compiledNow) {
-      compiledNow = compileExplanation(graph, rules(), opts);
-      mergeEqualInitializers(compiledNow.graph);
-    }
-    return compiledNow;
+  const dir = compileCacheDir();
+  const diskKey = dir ? compileKey(modelKey(model), methodId, configKey, opts) : '';
+  const compile = (): { bytes: Uint8Array; meta: CachedMeta } => {
+    const compiled = compileExplanation(graph, rules(), opts);
+    mergeEqualInitializers(compiled.graph);
+    const { graph: g, ...meta } = compiled;
+    const entry: CachedMeta = { meta, rowBytes: compiledRowBytes(g), weightBytes: weightBytes(g) };
+    const bytes = writeOnnx(g);
+    if (dir) writeCached(dir, diskKey, bytes, entry);
+    return { bytes, meta: entry };
   };
-  if (!metas.has(key)) compile(); // compile errors (unsupported ops) surface here, before any session
-  const session = await cachedSession(key, () => writeOnnx(compile().graph));
-  if (!metas.has(key)) {
-    const compiled = compile();
-    const { graph: _graph, ...meta } = compiled;
-    metas.set(key, { meta, cost: compiledCost(compiled.graph, model) });
+
+  let entry = metas.get(key);
+  let fresh: Uint8Array | undefined;
+  let onDisk: string | undefined;
+  if (!entry && dir) {
+    const hit = readCached(dir, diskKey);
+    if (hit) ({ meta: entry, onnxPath: onDisk } = hit);
   }
-  const { meta, cost } = metas.get(key)!;
-  return { session, meta, cost };
+  if (!entry) {
+    // Compile errors (unsupported ops) surface here, before any session.
+    ({ bytes: fresh, meta: entry } = compile());
+  }
+  metas.set(key, entry);
+  const source = (): Uint8Array | string => {
+    if (fresh) return fresh;
+    if (onDisk) return onDisk;
+    if (dir) {
+      const hit = readCached(dir, diskKey);
+      if (hit) return hit.onnxPath;
+    }
+    return compile().bytes;
+  };
+  let session;
+  try {
+    session = await cachedSession(key, source);
+  } catch (e) {
+    if (!onDisk || !(e instanceof ModelLoadError)) throw e;
+    // A damaged cache entry: drop it and compile afresh.
+    dropCached(dir!, diskKey);
+    onDisk = undefined;
+    ({ bytes: fresh, meta: entry } = compile());
+    metas.set(key, entry);
+    session = await cachedSession(key, () => fresh!);
+  }
+  fresh = undefined; // onnxruntime holds its copy; the JS bytes may go
+  const forward = logitCost(model);
+  const cost: GraphCost = {
+    rowBytes: Math.max(entry.rowBytes, 2 * forward.rowBytes),
+    fixedBytes: forward.fixedBytes + WEIGHT_COPIES * entry.weightBytes,
+  };
+  return { session, meta: entry.meta, cost };
 }
 
 /** Seeds [n, C]: 1 at each row's target, 0 elsewhere (∂f_t/∂logits). */

@@ -32,7 +32,7 @@ const UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 
  * Parses a memory size: bytes, or a number with a binary unit K/M/G/T (optionally KiB, MB, …:
  * all mean powers of 1024), or a percentage of the machine's memory ("50%").
  */
-export function parseMemory(text: string, what = '--memory'): number {
+export function parseMemory(text: string, what = '--memory', min = 2 ** 20): number {
   const s = text.trim();
   const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(s);
   let bytes: number;
@@ -45,7 +45,7 @@ export function parseMemory(text: string, what = '--memory'): number {
     if (!m) throw new UsageError(`${what} must be a size such as 4G, 512M or 50%, got '${text}'`);
     bytes = Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
   }
-  if (!Number.isSafeInteger(bytes) || bytes < 2 ** 20) throw new UsageError(`${what} must be at least 1M, got '${text}'`);
+  if (!Number.isSafeInteger(bytes) || bytes < min) throw new UsageError(`${what} must be at least ${formatBytes(min)}, got '${text}'`);
   return bytes;
 }
 
@@ -98,8 +98,9 @@ export function rowBytesOf(graph: IrGraph): number | undefined {
     total += size;
     known++;
   };
+  const inputs = new Set(graph.inputs.map((v) => v.name));
   for (const v of graph.inputs) visit(v.shape, bytesPerElement(v.dtype));
-  for (const v of graph.values.values()) if (!graph.initializers.has(v.name)) visit(v.shape, bytesPerElement(v.dtype));
+  for (const v of graph.values.values()) if (!graph.initializers.has(v.name) && !inputs.has(v.name)) visit(v.shape, bytesPerElement(v.dtype));
   return known > 0 ? total : undefined;
 }
 

@@ -30,10 +30,11 @@ export class OnnxSession {
     readonly outputNames: string[],
   ) {}
 
-  static async create(onnx: Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+  /** From ONNX bytes, or a file path (onnxruntime then reads the file itself: the bytes never sit in JS). */
+  static async create(onnx: Uint8Array | string, opts: SessionOptions = {}): Promise<OnnxSession> {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(onnx, {
+      const options: ort.InferenceSession.SessionOptions = {
         intraOpNumThreads: opts.intraOpNumThreads ?? defaultThreads(),
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -45,7 +46,8 @@ export class OnnxSession {
         // already grew: about twice the peak memory per row (efficientnet_b0's gradient 172 vs
         // 88 MB/row) for no measurable speed (docs/decisions.md, "Memory budget").
         enableMemPattern: false,
-      });
+      };
+      session = typeof onnx === 'string' ? await ort.InferenceSession.create(onnx, options) : await ort.InferenceSession.create(onnx, options);
     } catch (e) {
       throw new ModelLoadError(`onnxruntime cannot load the model: ${firstLine(e)}`, { cause: e });
     }
@@ -102,10 +104,11 @@ export const MAX_CACHED_SESSIONS = 32;
 const cache = new Map<string, CacheEntry>();
 
 /**
- * The session for `key` (e.g. model sha256 + method configuration), built once from `build()`.
+ * The session for `key` (e.g. model sha256 + method configuration), built once from `build()`
+ * (ONNX bytes or a file path).
  * Kept in least-recently-used order; evicted sessions are released once idle.
  */
-export async function cachedSession(key: string, build: () => Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+export async function cachedSession(key: string, build: () => Uint8Array | string, opts: SessionOptions = {}): Promise<OnnxSession> {
   const threads = opts.intraOpNumThreads ?? defaultThreads();
   const hit = cache.get(key);
   if (hit && hit.threads === threads) {
