@@ -104,14 +104,15 @@ export async function compiledHandle(
   const graph = requireGraph(model, methodId);
   const key = `compiled:${modelKey(model)}:${configKey}`;
   const dir = compileCacheDir();
-  const diskKey = dir ? compileKey(modelKey(model), methodId, configKey, opts) : '';
+  let diskKeyMemo: string | undefined;
+  const diskKey = () => (diskKeyMemo ??= compileKey(modelKey(model), methodId, configKey, opts));
   const compile = (): { bytes: Uint8Array; meta: CachedMeta } => {
     const compiled = compileExplanation(graph, rules(), opts);
     mergeEqualInitializers(compiled.graph);
     const { graph: g, ...meta } = compiled;
     const entry: CachedMeta = { meta, rowBytes: compiledRowBytes(g), weightBytes: weightBytes(g) };
     const bytes = writeOnnx(g);
-    if (dir) writeCached(dir, diskKey, bytes, entry);
+    if (dir) writeCached(dir, diskKey(), bytes, entry);
     return { bytes, meta: entry };
   };
 
@@ -119,7 +120,7 @@ export async function compiledHandle(
   let fresh: Uint8Array | undefined;
   let onDisk: string | undefined;
   if (!entry && dir) {
-    const hit = readCached(dir, diskKey);
+    const hit = readCached(dir, diskKey());
     if (hit) ({ meta: entry, onnxPath: onDisk } = hit);
   }
   if (!entry) {
@@ -127,23 +128,20 @@ export async function compiledHandle(
     ({ bytes: fresh, meta: entry } = compile());
   }
   metas.set(key, entry);
+  let fromDisk = false;
   const source = (): Uint8Array | string => {
     if (fresh) return fresh;
-    if (onDisk) return onDisk;
-    if (dir) {
-      const hit = readCached(dir, diskKey);
-      if (hit) return hit.onnxPath;
-    }
-    return compile().bytes;
+    const path = onDisk ?? (dir ? readCached(dir, diskKey())?.onnxPath : undefined);
+    fromDisk = path !== undefined;
+    return path ?? compile().bytes;
   };
   let session;
   try {
     session = await cachedSession(key, source);
   } catch (e) {
-    if (!onDisk || !(e instanceof ModelLoadError)) throw e;
+    if (!fromDisk || !(e instanceof ModelLoadError)) throw e;
     // A damaged cache entry: drop it and compile afresh.
-    dropCached(dir!, diskKey);
-    onDisk = undefined;
+    dropCached(dir!, diskKey());
     ({ bytes: fresh, meta: entry } = compile());
     metas.set(key, entry);
     session = await cachedSession(key, () => fresh!);

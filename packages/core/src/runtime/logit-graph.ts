@@ -26,8 +26,19 @@ export function logitSession(model: Pick<LoadedModel, 'sha256' | 'logitOnnx'>, o
   return cachedSession(`logits:${modelKey(model)}`, () => model.logitOnnx, opts);
 }
 
+const costs = new WeakMap<Uint8Array, GraphCost>();
+
 /** What the logit graph costs in memory, from the IR's activations (or the input size when there is no IR). */
 export function logitCost(model: Pick<LoadedModel, 'graph' | 'inputShape' | 'logitOnnx'>): GraphCost {
+  let cost = costs.get(model.logitOnnx);
+  if (!cost) {
+    cost = measureLogitCost(model);
+    costs.set(model.logitOnnx, cost);
+  }
+  return cost;
+}
+
+function measureLogitCost(model: Pick<LoadedModel, 'graph' | 'inputShape' | 'logitOnnx'>): GraphCost {
   const rowBytes = model.graph ? rowBytesOf(model.graph) : undefined;
   return {
     rowBytes: rowBytes ?? UNSIZED_ROW_FACTOR * 4 * sizeOf(model.inputShape),

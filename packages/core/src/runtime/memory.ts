@@ -49,8 +49,15 @@ export function parseMemory(text: string, what = '--memory', min = 2 ** 20): num
   return bytes;
 }
 
-/** Physical memory, or the container's (cgroup) limit when that is lower. */
+let machine: number | undefined;
+
+/** Physical memory, or the container's (cgroup) limit when that is lower (read once per process). */
 export function machineMemory(): number {
+  machine ??= readMachineMemory();
+  return machine;
+}
+
+function readMachineMemory(): number {
   const total = os.totalmem();
   for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
     try {
