@@ -132,7 +132,9 @@ function processes(id: string, memory: string | undefined, log: (line: string) =
     return [
       run('gradient', {}, 'cold'),
       run('gradient', {}, 'warm'),
-      run('integrated-gradients', { steps: 32 }, 'warm'), // the gradient's graph: compiled above
+      // The gradient's graph, compiled above; 8 steps beside 32 shows the peak does not grow with steps.
+      run('integrated-gradients', { steps: 8 }, 'warm'),
+      run('integrated-gradients', { steps: 32 }, 'warm'),
       run('lrp', { composite: 'epsilon-plus' }, 'cold'),
       run('lrp', { composite: 'epsilon-plus' }, 'warm'),
     ];
