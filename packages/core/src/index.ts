@@ -28,6 +28,8 @@ export {
   MEMORY_ENV,
   DEFAULT_MEMORY_SHARE,
   MAX_DEFAULT_BATCH,
+  MIN_DEFAULT_BATCH,
+  TARGET_RUN_BYTES,
   WEIGHT_COPIES,
   type GraphCost,
 } from './runtime/memory.js';

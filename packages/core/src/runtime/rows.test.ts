@@ -123,11 +123,15 @@ describe('runRows', () => {
 describe('rowsPerRun', () => {
   const mib = 2 ** 20;
 
-  it('derives the default from the budget and the rows’ size, capped at 256', () => {
+  it('derives the default from the budget and the rows’ size: about 1 GiB of activations, at least 4 rows, at most 256', () => {
     const graph = fakeGraph([], undefined, 100 * mib);
     const memory = memoryNeeded(graph.cost, 7) + mib; // room for 7 rows, not 8
     expect(rowsPerRun(graph, { memory })).toBe(7);
-    expect(rowsPerRun(graph, { memory: memoryNeeded(graph.cost, 10_000) })).toBe(256);
+    const plenty = 64 * 2 ** 30;
+    expect(rowsPerRun(graph, { memory: plenty })).toBe(10); // 10 × 100 MiB ≤ 1 GiB
+    expect(rowsPerRun(fakeGraph([], undefined, 600 * mib), { memory: plenty })).toBe(4);
+    expect(rowsPerRun(fakeGraph([], undefined, 600 * mib), { memory: memoryNeeded({ rowBytes: 600 * mib, fixedBytes: 0 }, 2) })).toBe(2);
+    expect(rowsPerRun(fakeGraph([], undefined, mib), { memory: plenty })).toBe(256);
   });
 
   it('refuses a budget that cannot hold one row, and a batch size beyond the budget, in one line', () => {
