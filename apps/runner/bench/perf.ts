@@ -6,7 +6,7 @@
  * processes with a cold and a warm compile cache, with their peak RSS.
  * `--json [file]` writes the figures; `--no-imagenet` / `--imagenet-only` pick a part;
  * `--memory SIZE` is passed to the ImageNet processes; PERF_ITERATIONS (5) and
- * PERF_IMAGENET_ITERATIONS (2) set the timed runs. IG's peak memory on mnist-cnn is measured in
+ * PERF_IMAGENET_ITERATIONS (2) set the timed runs, PERF_PROCESS_REPEATS (2) the cold/warm process pairs. IG's peak memory on mnist-cnn is measured in
  * child processes.
  */
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,7 @@ const withImagenet = !args.includes('--no-imagenet');
 const memoryAt = args.indexOf('--memory');
 const memory = memoryAt >= 0 ? args[memoryAt + 1] : undefined;
 const imagenetIterations = Number(process.env.PERF_IMAGENET_ITERATIONS ?? 2);
+const processRepeats = Number(process.env.PERF_PROCESS_REPEATS ?? 2);
 
 async function mnistPerf(): Promise<Record<string, unknown>> {
   const model = await resolveModel('mnist-cnn');
@@ -150,7 +151,7 @@ const report: Record<string, unknown> = { node: process.version };
 if (!imagenetOnly) Object.assign(report, await mnistPerf());
 await disposeSessions();
 if (withImagenet) {
-  const imagenet: ImagenetReport = await imagenetPerf({ iterations: imagenetIterations, memory, log: (line) => process.stderr.write(`${line}\n`) });
+  const imagenet: ImagenetReport = await imagenetPerf({ iterations: imagenetIterations, repeats: processRepeats, memory, log: (line) => process.stderr.write(`${line}\n`) });
   printImagenet(imagenet);
   report.imagenet = imagenet;
 }
