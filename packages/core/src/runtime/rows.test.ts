@@ -144,7 +144,9 @@ describe('rowsPerRun', () => {
     expect(() => rowsPerRun(graph, { memory: room, batchSize: 5 })).toThrow(/batch size of 5 needs about .* more than the memory budget/);
   });
 
-  it('gives a fixed-batch model exactly its batch', () => {
+  it('gives a fixed-batch model exactly its batch, unless that batch cannot fit the budget', () => {
     expect(rowsPerRun(fakeGraph([], 3), { batchSize: 100 })).toBe(3);
+    const huge = fakeGraph([], 2 ** 17, mib);
+    expect(() => rowsPerRun(huge, { memory: 4 * 2 ** 30 })).toThrow(/fixes its batch at 131072 rows, which need about 128\.3G, more than the memory budget of 4G/);
   });
 });

@@ -32,13 +32,21 @@ export function sessionGraph(session: OnnxSession, rowShape: number[], graph?: I
 
 /**
  * Rows per run: a model exported with a fixed batch always runs exactly that many (padded);
- * otherwise the caller's batch size or the budget's default. A batch size whose estimated
- * working memory exceeds the budget is refused.
+ * otherwise the caller's batch size or the budget's default. A batch size — the caller's or the
+ * model's own — whose estimated working memory exceeds the budget is refused before anything is
+ * allocated.
  */
 export function rowsPerRun(graph: RowGraph, budget: RowBudget = {}): number {
-  const fixed = graph.session.fixedBatch;
-  if (fixed !== undefined) return fixed;
   const memory = budget.memory ?? defaultMemoryBudget();
+  const fixed = graph.session.fixedBatch;
+  if (fixed !== undefined) {
+    if (memoryNeeded(graph.cost, fixed) > memory) {
+      throw new UsageError(
+        `the model fixes its batch at ${fixed} rows, which need about ${formatBytes(memoryNeeded(graph.cost, fixed))}, more than the memory budget of ${formatBytes(memory)}`,
+      );
+    }
+    return fixed;
+  }
   const batch = budget.batchSize;
   if (batch === undefined) return defaultBatchSize(graph.cost, memory);
   if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError(`batchSize must be a positive integer, got ${batch}`);
