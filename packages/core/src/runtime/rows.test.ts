@@ -150,3 +150,14 @@ describe('rowsPerRun', () => {
     expect(() => rowsPerRun(huge, { memory: 4 * 2 ** 30 })).toThrow(/fixes its batch at 131072 rows, which need about 128\.3G, more than the memory budget of 4G/);
   });
 });
+
+describe('runRows on a fixed-batch model with int64 feeds', () => {
+  it('pads with 0n and drops the padding', async () => {
+    const seen: bigint[] = [];
+    const graph = fakeGraph([], 4);
+    graph.session.run = async (feeds: Record<string, Tensor>) => ({ y: feeds.x });
+    const x: Tensor = { dtype: 'int64', shape: [6, 1], data: BigInt64Array.from([1n, 2n, 3n, 4n, 5n, 6n]) };
+    await runRows(graph, { feeds: { x }, rows: 6, consume: (_s, count, out) => seen.push(...(out.y.data as BigInt64Array).subarray(0, count)) });
+    expect(seen).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+  });
+});

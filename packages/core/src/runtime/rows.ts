@@ -98,7 +98,7 @@ export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
           pad = { dtype: t.dtype, shape: [fixed, ...t.shape.slice(1)], data: new Ctor(fixed * per) };
           padded.set(name, pad);
         }
-        pad.data.fill(0 as never);
+        pad.data.fill((pad.data instanceof BigInt64Array ? 0n : 0) as never);
         (pad.data as Float32Array).set(view as Float32Array);
         feeds[name] = pad;
       }
