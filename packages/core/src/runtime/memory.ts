@@ -150,7 +150,7 @@ export function defaultBatchSize(cost: GraphCost, memory: number = defaultMemory
   if (rows < 1) {
     const need = memoryNeeded(cost, 1);
     throw new UsageError(
-      `a memory budget of ${formatBytes(memory)} cannot run this model: one row needs about ${formatBytes(need)} (weights ${formatBytes(cost.fixedBytes)}, activations ${formatBytes(cost.rowBytes)} per row); give --memory ${formatBytes(need, 'ceil')} or more`,
+      `a memory budget of ${formatBytes(memory)} cannot run this model: one row needs about ${formatBytes(need)} (weights and their copies ${formatBytes(cost.fixedBytes)}, activations ${formatBytes(cost.rowBytes)} per row); give --memory ${formatBytes(need, 'ceil')} or more`,
     );
   }
   const quick = Math.max(MIN_DEFAULT_BATCH, Math.floor(TARGET_RUN_BYTES / Math.max(1, cost.rowBytes)));
