@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The CLI caches compiled graphs under the user's cache folder: not from the test suite.
+    env: { BLAMEBOARD_CACHE_DIR: 'off' },
   },
 });

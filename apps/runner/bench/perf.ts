@@ -1,7 +1,13 @@
 /**
  * `pnpm perf`: times every method (and selectivity) on mnist-cnn with a batch of 256, as ratios
- * to onnxruntime's forward pass of the same batch measured in the same run (SPEC §8).
- * `--json [file]` writes the figures; IG's peak memory is measured in child processes.
+ * to onnxruntime's forward pass of the same batch measured in the same run (SPEC §8); then
+ * resnet50 and efficientnet_b0 at 224×224, batch 16 (bench/imagenet.ts): forward, gradient,
+ * IG-32 and LRP EpsilonPlus against their own forward pass, and whole `blameboard explain`
+ * processes with a cold and a warm compile cache, with their peak RSS.
+ * `--json [file]` writes the figures; `--no-imagenet` / `--imagenet-only` pick a part;
+ * `--memory SIZE` is passed to the ImageNet processes; PERF_ITERATIONS (5) and
+ * PERF_IMAGENET_ITERATIONS (2) set the timed runs, PERF_PROCESS_REPEATS (2) the cold/warm process pairs. IG's peak memory on mnist-cnn is measured in
+ * child processes.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -12,126 +18,143 @@ import { loadDataset } from '@blameboard/datasets';
 import { explain } from '@blameboard/methods';
 import { defaultPatch, evaluate, regionGrid, stageCounts } from '@blameboard/metrics';
 import { resolveModel } from '@blameboard/models';
+import { imagenetPerf, printImagenet, type ImagenetReport } from './imagenet.js';
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');
 const jsonOut = jsonAt >= 0 ? (args[jsonAt + 1] && !args[jsonAt + 1].startsWith('--') ? args[jsonAt + 1] : '-') : null;
 const iterations = Number(process.env.PERF_ITERATIONS ?? 5);
 const BATCH = 256;
+const imagenetOnly = args.includes('--imagenet-only');
+const withImagenet = !args.includes('--no-imagenet');
+const memoryAt = args.indexOf('--memory');
+const memory = memoryAt >= 0 ? args[memoryAt + 1] : undefined;
+const imagenetIterations = Number(process.env.PERF_IMAGENET_ITERATIONS ?? 2);
+const processRepeats = Number(process.env.PERF_PROCESS_REPEATS ?? 2);
 
-const model = await resolveModel('mnist-cnn');
-const ds = await loadDataset('mnist', { split: 'test', count: BATCH, seed: 0, layout: 'nchw' });
-const inputs = ds.inputs;
-const logits = await forward(model, inputs);
-const targets = new Int32Array(BATCH).map((_, i) => {
-  let best = 0;
-  for (let j = 1; j < 10; j++) if (logits.data[i * 10 + j] > logits.data[i * 10 + best]) best = j;
-  return best;
-});
-const data = { mean: ds.mean, range: ds.range };
+async function mnistPerf(): Promise<Record<string, unknown>> {
+  const model = await resolveModel('mnist-cnn');
+  const ds = await loadDataset('mnist', { split: 'test', count: BATCH, seed: 0, layout: 'nchw' });
+  const inputs = ds.inputs;
+  const logits = await forward(model, inputs);
+  const targets = new Int32Array(BATCH).map((_, i) => {
+    let best = 0;
+    for (let j = 1; j < 10; j++) if (logits.data[i * 10 + j] > logits.data[i * 10 + best]) best = j;
+    return best;
+  });
+  const data = { mean: ds.mean, range: ds.range };
 
-const cases: { name: string; method?: string; params?: Record<string, unknown> }[] = [
-  { name: 'gradient', method: 'gradient' },
-  { name: 'gradient-x-input', method: 'gradient-x-input' },
-  { name: 'integrated-gradients (32 steps)', method: 'integrated-gradients', params: { steps: 32 } },
-  { name: 'smoothgrad (16 samples)', method: 'smoothgrad', params: { samples: 16 } },
-  { name: 'deeplift', method: 'deeplift' },
-  { name: 'lrp epsilon-gamma-box', method: 'lrp', params: { composite: 'epsilon-gamma-box' } },
-  { name: 'lrp epsilon', method: 'lrp', params: { composite: 'epsilon' } },
-  { name: 'deep-taylor', method: 'deep-taylor' },
-  { name: 'blame', method: 'blame' },
-  { name: 'occlusion', method: 'occlusion' },
-  { name: 'uniform', method: 'uniform' },
-  { name: 'random', method: 'random' },
-];
+  const cases: { name: string; method?: string; params?: Record<string, unknown> }[] = [
+    { name: 'gradient', method: 'gradient' },
+    { name: 'gradient-x-input', method: 'gradient-x-input' },
+    { name: 'integrated-gradients (32 steps)', method: 'integrated-gradients', params: { steps: 32 } },
+    { name: 'smoothgrad (16 samples)', method: 'smoothgrad', params: { samples: 16 } },
+    { name: 'deeplift', method: 'deeplift' },
+    { name: 'lrp epsilon-gamma-box', method: 'lrp', params: { composite: 'epsilon-gamma-box' } },
+    { name: 'lrp epsilon', method: 'lrp', params: { composite: 'epsilon' } },
+    { name: 'deep-taylor', method: 'deep-taylor' },
+    { name: 'blame', method: 'blame' },
+    { name: 'occlusion', method: 'occlusion' },
+    { name: 'uniform', method: 'uniform' },
+    { name: 'random', method: 'random' },
+  ];
 
-const bench = new Bench({ iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
-// Right after another onnxruntime session has run, the next ~10 runs of any session are slower
-// (the previous pool's worker keeps spinning; measured ≈ 35 ms in all): a one-off that belongs
-// to no task. Every task therefore settles with untimed runs of its own before it is timed.
-const forwardSession = await logitSession(model);
-const forwardFeed = { [forwardSession.inputNames[0]]: inputs };
-bench.add('forward', async () => {
-  await forwardSession.run(forwardFeed);
-}, { beforeAll: async () => { for (let s = 0; s < 16; s++) await forwardSession.run(forwardFeed); } });
-for (const c of cases) {
-  const run = () => explain({ model, inputs, targets, method: c.method!, params: c.params, data, batchSize: BATCH });
-  bench.add(c.name, async () => {
-    await run();
-  }, { beforeAll: async () => { for (let s = 0; s < 3; s++) await run(); } });
+  const bench = new Bench({ iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
+  // Right after another onnxruntime session has run, the next ~10 runs of any session are slower
+  // (the previous pool's worker keeps spinning; measured ≈ 35 ms in all): a one-off that belongs
+  // to no task. Every task therefore settles with untimed runs of its own before it is timed.
+  const forwardSession = await logitSession(model);
+  const forwardFeed = { [forwardSession.inputNames[0]]: inputs };
+  bench.add('forward', async () => {
+    await forwardSession.run(forwardFeed);
+  }, { beforeAll: async () => { for (let s = 0; s < 16; s++) await forwardSession.run(forwardFeed); } });
+  for (const c of cases) {
+    const run = () => explain({ model, inputs, targets, method: c.method!, params: c.params, data, batchSize: BATCH });
+    bench.add(c.name, async () => {
+      await run();
+    }, { beforeAll: async () => { for (let s = 0; s < 3; s++) await run(); } });
+  }
+  // Selectivity's bare forward passes: exactly the distinct inputs it must run (SPEC §4), counted
+  // here from the definition rather than from its implementation. Stages k = 0…L of both orders
+  // are 2(L+1) = 66, but two pairs are provably the same input: stage 0 (x itself) of MoRF and
+  // LeRF, and the last stage (every region filled) of both when fraction = 1. Within one order,
+  // stages with equal n_k would repeat too (not for 49 regions over 32 steps: n_k grows by ≥ 1).
+  // mnist 28×28 in 4×4 patches: 49 regions, 31 partial stages per order → 1 + 2·31 + 1 = 64 runs
+  // of 256 rows, the same rows per onnxruntime run as selectivity's scorer (batchSize 256).
+  const STEPS = 32;
+  const regionCount = regionGrid(inputs.shape.slice(1), defaultPatch(inputs.shape.slice(1))).count;
+  const partialStages = new Set(Array.from(stageCounts(regionCount, STEPS, 1)).filter((c) => c > 0 && c < regionCount)).size;
+  const selectivityRuns = 1 + 2 * partialStages + 1;
+  const bareName = `selectivity bare forwards (${selectivityRuns} × 256)`;
+  // Both run on the session selectivity itself uses (the model's cached logit session), settled
+  // like every other task.
+  const stageSession = forwardSession;
+  const stageBatch = { [stageSession.inputNames[0]]: inputs }; // same shape as every perturbed stage batch
+  const settle = { beforeAll: async () => { for (let s = 0; s < 16; s++) await stageSession.run(stageBatch); } };
+  bench.add(bareName, async () => {
+    for (let s = 0; s < selectivityRuns; s++) await stageSession.run(stageBatch);
+  }, settle);
+  const gxi = await explain({ model, inputs, targets, method: 'gradient-x-input', data, batchSize: BATCH });
+  bench.add('selectivity (32 steps)', async () => {
+    await evaluate({ model, inputs, targets, metric: 'selectivity', params: { steps: STEPS }, attributions: gxi.attributions, data, seed: 0 });
+  }, settle);
+
+  process.stderr.write(`perf: mnist-cnn, batch ${BATCH}, ${iterations} iterations per task …\n`);
+  await bench.run();
+
+  const ms = (name: string) => {
+    const t = bench.tasks.find((x) => x.name === name)!;
+    const r = t.result as { latency?: { mean: number }; error?: Error };
+    if (!r.latency) throw new Error(`${name}: ${r.error?.message ?? 'no result'}`);
+    return r.latency.mean;
+  };
+  const fwd = ms('forward');
+  const rows = bench.tasks.map((t) => ({ task: t.name, ms: ms(t.name), ratioToForward: ms(t.name) / fwd }));
+
+  function peakRss(steps: number): number {
+    const script = fileURLToPath(new URL('./ig-memory.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(steps)], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`ig-memory ${steps}: ${child.stderr}`);
+    return Number(child.stdout.trim());
+  }
+  const rss8 = peakRss(8);
+  const rss128 = peakRss(128);
+
+  const grad = ms('gradient');
+  const targetsCheck = [
+    { target: 'gradient ≤ 2.5× forward', value: grad / fwd, limit: 2.5 },
+    { target: 'lrp epsilon-gamma-box ≤ 3× forward', value: ms('lrp epsilon-gamma-box') / fwd, limit: 3 },
+    { target: 'IG 32 steps ≤ 1.1 × 32 × gradient', value: ms('integrated-gradients (32 steps)') / (32 * grad), limit: 1.1 },
+    { target: 'selectivity ≤ 1.2 × its bare forwards', value: ms('selectivity (32 steps)') / ms(bareName), limit: 1.2 },
+    { target: 'IG peak RSS 128 steps ≤ 1.3 × 8 steps', value: rss128 / rss8, limit: 1.3 },
+  ];
+
+  console.log('task'.padEnd(40) + 'ms'.padStart(10) + '× forward'.padStart(12));
+  for (const r of rows) console.log(r.task.padEnd(40) + r.ms.toFixed(1).padStart(10) + r.ratioToForward.toFixed(2).padStart(12));
+  console.log(`\nIG peak RSS: ${(rss8 / 2 ** 20).toFixed(0)} MiB at 8 steps, ${(rss128 / 2 ** 20).toFixed(0)} MiB at 128 steps`);
+  console.log('\ntarget'.padEnd(41) + 'measured'.padStart(10) + 'limit'.padStart(8));
+  for (const t of targetsCheck) {
+    console.log(t.target.padEnd(40) + t.value.toFixed(3).padStart(10) + String(t.limit).padStart(8) + (t.value <= t.limit ? '  ok' : '  MISSED'));
+  }
+
+  return {
+    model: 'mnist-cnn',
+    batch: BATCH,
+    iterations,
+    tasks: rows,
+    igPeakRss: { steps8: rss8, steps128: rss128 },
+    targets: targetsCheck.map((t) => ({ ...t, met: t.value <= t.limit })),
+  };
 }
-// Selectivity's bare forward passes: exactly the distinct inputs it must run (SPEC §4), counted
-// here from the definition rather than from its implementation. Stages k = 0…L of both orders
-// are 2(L+1) = 66, but two pairs are provably the same input: stage 0 (x itself) of MoRF and
-// LeRF, and the last stage (every region filled) of both when fraction = 1. Within one order,
-// stages with equal n_k would repeat too (not for 49 regions over 32 steps: n_k grows by ≥ 1).
-// mnist 28×28 in 4×4 patches: 49 regions, 31 partial stages per order → 1 + 2·31 + 1 = 64 runs
-// of 256 rows, the same rows per onnxruntime run as selectivity's scorer (batchSize 256).
-const STEPS = 32;
-const regionCount = regionGrid(inputs.shape.slice(1), defaultPatch(inputs.shape.slice(1))).count;
-const partialStages = new Set(Array.from(stageCounts(regionCount, STEPS, 1)).filter((c) => c > 0 && c < regionCount)).size;
-const selectivityRuns = 1 + 2 * partialStages + 1;
-const bareName = `selectivity bare forwards (${selectivityRuns} × 256)`;
-// Both run on the session selectivity itself uses (the model's cached logit session), settled
-// like every other task.
-const stageSession = forwardSession;
-const stageBatch = { [stageSession.inputNames[0]]: inputs }; // same shape as every perturbed stage batch
-const settle = { beforeAll: async () => { for (let s = 0; s < 16; s++) await stageSession.run(stageBatch); } };
-bench.add(bareName, async () => {
-  for (let s = 0; s < selectivityRuns; s++) await stageSession.run(stageBatch);
-}, settle);
-const gxi = await explain({ model, inputs, targets, method: 'gradient-x-input', data, batchSize: BATCH });
-bench.add('selectivity (32 steps)', async () => {
-  await evaluate({ model, inputs, targets, metric: 'selectivity', params: { steps: STEPS }, attributions: gxi.attributions, data, seed: 0 });
-}, settle);
 
-process.stderr.write(`perf: mnist-cnn, batch ${BATCH}, ${iterations} iterations per task …\n`);
-await bench.run();
-
-const ms = (name: string) => {
-  const t = bench.tasks.find((x) => x.name === name)!;
-  const r = t.result as { latency?: { mean: number }; error?: Error };
-  if (!r.latency) throw new Error(`${name}: ${r.error?.message ?? 'no result'}`);
-  return r.latency.mean;
-};
-const fwd = ms('forward');
-const rows = bench.tasks.map((t) => ({ task: t.name, ms: ms(t.name), ratioToForward: ms(t.name) / fwd }));
-
-function peakRss(steps: number): number {
-  const script = fileURLToPath(new URL('./ig-memory.ts', import.meta.url));
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(steps)], { encoding: 'utf8' });
-  if (child.status !== 0) throw new Error(`ig-memory ${steps}: ${child.stderr}`);
-  return Number(child.stdout.trim());
+const report: Record<string, unknown> = { node: process.version };
+if (!imagenetOnly) Object.assign(report, await mnistPerf());
+await disposeSessions();
+if (withImagenet) {
+  const imagenet: ImagenetReport = await imagenetPerf({ iterations: imagenetIterations, repeats: processRepeats, memory, log: (line) => process.stderr.write(`${line}\n`) });
+  printImagenet(imagenet);
+  report.imagenet = imagenet;
 }
-const rss8 = peakRss(8);
-const rss128 = peakRss(128);
-
-const grad = ms('gradient');
-const targetsCheck = [
-  { target: 'gradient ≤ 2.5× forward', value: grad / fwd, limit: 2.5 },
-  { target: 'lrp epsilon-gamma-box ≤ 3× forward', value: ms('lrp epsilon-gamma-box') / fwd, limit: 3 },
-  { target: 'IG 32 steps ≤ 1.1 × 32 × gradient', value: ms('integrated-gradients (32 steps)') / (32 * grad), limit: 1.1 },
-  { target: 'selectivity ≤ 1.2 × its bare forwards', value: ms('selectivity (32 steps)') / ms(bareName), limit: 1.2 },
-  { target: 'IG peak RSS 128 steps ≤ 1.3 × 8 steps', value: rss128 / rss8, limit: 1.3 },
-];
-
-console.log('task'.padEnd(40) + 'ms'.padStart(10) + '× forward'.padStart(12));
-for (const r of rows) console.log(r.task.padEnd(40) + r.ms.toFixed(1).padStart(10) + r.ratioToForward.toFixed(2).padStart(12));
-console.log(`\nIG peak RSS: ${(rss8 / 2 ** 20).toFixed(0)} MiB at 8 steps, ${(rss128 / 2 ** 20).toFixed(0)} MiB at 128 steps`);
-console.log('\ntarget'.padEnd(41) + 'measured'.padStart(10) + 'limit'.padStart(8));
-for (const t of targetsCheck) {
-  console.log(t.target.padEnd(40) + t.value.toFixed(3).padStart(10) + String(t.limit).padStart(8) + (t.value <= t.limit ? '  ok' : '  MISSED'));
-}
-
-const report = {
-  model: 'mnist-cnn',
-  batch: BATCH,
-  iterations,
-  node: process.version,
-  tasks: rows,
-  igPeakRss: { steps8: rss8, steps128: rss128 },
-  targets: targetsCheck.map((t) => ({ ...t, met: t.value <= t.limit })),
-};
 if (jsonOut === '-') console.log(JSON.stringify(report, null, 2));
 else if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 2) + '\n');
 await disposeSessions();

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseJsonText, UsageError } from '@blameboard/core';
+import { parseJsonText, parseMemory, UsageError } from '@blameboard/core';
 
 export interface FlagSpec {
   [name: string]: { type: 'string' | 'boolean'; multiple?: boolean };
@@ -51,6 +51,15 @@ export function integerFlag(values: ParsedFlags['values'], name: string, min: nu
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${text}'`);
   }
   return n;
+}
+
+/**
+ * `--memory SIZE`: the memory budget of the run (4G, 512M, 50%), or undefined when absent (then
+ * BLAMEBOARD_MEMORY, else half the machine's memory). Batch sizes are derived from it.
+ */
+export function memoryFlag(values: ParsedFlags['values']): number | undefined {
+  const text = optional(values, 'memory');
+  return text === undefined ? undefined : parseMemory(text);
 }
 
 /** A string flag restricted to a few choices, or the default when absent. */

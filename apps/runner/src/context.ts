@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { float32, sizeOf, InputError, loadNpy, parseJsonText, printable, validateInputs, validateTargets, type LoadedModel, type Tensor } from '@blameboard/core';
+import { float32, sizeOf, InputError, loadNpy, parseJsonText, printable, validateInputs, validateTargets, type LoadedModel, type RowBudget, type Tensor } from '@blameboard/core';
 import { classMeansOf, predictClasses } from '@blameboard/metrics';
 import { datasets, loadDataset, loadInputs, parsePreprocess, type LoadedInputs, type PreprocessSpec } from '@blameboard/datasets';
 import { getZooEntry, resolveModel } from '@blameboard/models';
@@ -35,11 +35,11 @@ export function reportImages(loaded: LoadedInputs, io: Io): void {
  * Targets from a file, an integer, or 'predicted' (the default): the class each explanation
  * explains. Out-of-range targets are refused before anything runs.
  */
-export async function readTargets(model: LoadedModel, inputs: Tensor, spec: string | undefined): Promise<Int32Array> {
+export async function readTargets(model: LoadedModel, inputs: Tensor, spec: string | undefined, budget: RowBudget = {}): Promise<Int32Array> {
   const n = inputs.shape[0];
   let targets: Int32Array;
   if (spec === undefined || spec === 'predicted') {
-    targets = await predictClasses(model, inputs);
+    targets = await predictClasses(model, inputs, budget);
   } else if (/^-?\d+$/.test(spec)) {
     const t = Number(spec);
     if (!Number.isSafeInteger(t) || t < 0 || t > 2 ** 31 - 1) throw new InputError(`target ${spec} is out of range`);

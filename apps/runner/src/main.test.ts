@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { float32, loadNpy, OnnxSession, saveNpy, tensor, writeOnnx, readOnnx } from '@blameboard/core';
@@ -98,6 +98,57 @@ describe('blameboard predict', () => {
       expect(run.stderr).toMatch(pattern);
       expect(run.stderr.split('\n')).toHaveLength(1);
       expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('runs within --memory, and refuses a budget or batch size that cannot fit, in one line, writing nothing', async () => {
+    const dir = scratchDir();
+    const inputs = await mnistInputs(dir, 8);
+    const ok = join(dir, 'ok.npy');
+    expect((await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'gradient', '--out', ok, '--memory', '1G')).code).toBe(0);
+    const plain = join(dir, 'plain.npy');
+    expect((await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'gradient', '--out', plain)).code).toBe(0);
+    expect(loadNpy(ok).data).toEqual(loadNpy(plain).data);
+    for (const [args, pattern] of [
+      [['--memory', '64M'], /memory budget of 64M cannot run this model: one row needs about .*; give --memory/],
+      [['--memory', '1G', '--batch-size', '100000'], /batch size of 100000 needs about .* more than the memory budget of 1G/],
+      [['--memory', 'lots'], /--memory must be a size such as 4G, 512M or 50%/],
+      [['--memory', '0%'], /--memory must be a percentage/],
+    ] as const) {
+      const out = join(dir, 'refused.npy');
+      const run = await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'integrated-gradients', '--targets', '3', '--out', out, ...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(pattern);
+      expect(run.stderr.split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('keeps compiled graphs in the user’s cache folder (XDG_CACHE_HOME), or where BLAMEBOARD_CACHE_DIR says', async () => {
+    const dir = scratchDir();
+    const inputs = await mnistInputs(dir, 4);
+    const saved = { cache: process.env.BLAMEBOARD_CACHE_DIR, xdg: process.env.XDG_CACHE_HOME };
+    try {
+      delete process.env.BLAMEBOARD_CACHE_DIR;
+      process.env.XDG_CACHE_HOME = join(dir, 'xdg');
+      // A configuration no other test compiles, so this process has not cached it in memory.
+      const params = JSON.stringify({ composite: 'epsilon', epsilon: 0.0123 });
+      const run = await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'lrp', '--params', params, '--out', join(dir, 'a.npy'));
+      expect(run.code).toBe(0);
+      const files = readdirSync(join(dir, 'xdg', 'blameboard', 'compiled'));
+      expect(files.filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
+      expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
+
+      process.env.BLAMEBOARD_CACHE_DIR = join(dir, 'elsewhere');
+      const other = JSON.stringify({ composite: 'epsilon', epsilon: 0.0124 });
+      expect((await runCli('explain', '--model', 'mnist-cnn', '--inputs', inputs, '--method', 'lrp', '--params', other, '--out', join(dir, 'b.npy'))).code).toBe(0);
+      expect(readdirSync(join(dir, 'elsewhere'))).toHaveLength(2);
+      expect(readdirSync(join(dir, 'xdg', 'blameboard', 'compiled'))).toHaveLength(2);
+    } finally {
+      if (saved.cache === undefined) delete process.env.BLAMEBOARD_CACHE_DIR;
+      else process.env.BLAMEBOARD_CACHE_DIR = saved.cache;
+      if (saved.xdg === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved.xdg;
     }
   });
 

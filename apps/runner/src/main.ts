@@ -1,4 +1,5 @@
 import { isBlameboardError, printable } from '@blameboard/core';
+import { defaultCacheDir, useCompileCache } from '@blameboard/methods';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { listCommand } from './commands/list.js';
@@ -10,17 +11,19 @@ import { trainCommand } from './commands/train.js';
 import { processIo, type Io } from './io.js';
 
 const USAGE = `usage: blameboard <command> [flags]
-  explain  --model M --inputs X [--preprocess JSON] [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png]
-  evaluate --model M --inputs X [--preprocess JSON] [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json
-  predict  --model M --inputs X [--preprocess JSON] --out logits.npy [--output logit|probability]
-  sweep    --config sweep.json [--out DIR] [--resume] [--shard K/N] [--samples N] [--quick]
+  explain  --model M --inputs X [--preprocess JSON] [--targets t.npy|N|predicted] --method ID [--params JSON] --out a.npy [--bias-out b.json] [--heatmap h.png] [--memory SIZE] [--batch-size N]
+  evaluate --model M --inputs X [--preprocess JSON] [--targets …] (--attributions a.npy | --method ID [--method-params JSON]) --metric ID [--params JSON] [--labels y.npy] [--seed N] --out m.json [--memory SIZE] [--batch-size N]
+  predict  --model M --inputs X [--preprocess JSON] --out logits.npy [--output logit|probability] [--memory SIZE] [--batch-size N]
+  sweep    --config sweep.json [--out DIR] [--resume] [--shard K/N] [--samples N] [--quick] [--memory SIZE]
   report   RESULTS_DIR… --out DIR [--format md,html,json,csv]
   merge    SHARD_DIR… --out DIR
   train    [MODEL_ID…]
   list     methods|metrics|datasets|models [--json]
 M is an ONNX path, a tfjs model.json or a zoo id (see 'blameboard list models'). --debug shows stacks.
 X is a float .npy, an .npz (x.npz:name picks one of several arrays), a PNG/JPEG image, or a folder of
-them (rows in file-name order); images take --preprocess '{"resize":256,"crop":224,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225]}'.`;
+them (rows in file-name order); images take --preprocess '{"resize":256,"crop":224,"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225]}'.
+--memory SIZE (4G, 512M, 50%; default BLAMEBOARD_MEMORY, else half the machine's memory) bounds the run;
+the rows per onnxruntime run (--batch-size) default to the most that fit it.`;
 
 // A Map, so that a command named like an Object property (__proto__, constructor, toString) is
 // just an unknown command.
@@ -48,6 +51,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`blameboard: give a command\n${USAGE}`);
     return 2;
   }
+  // Compiled graphs persist between runs (BLAMEBOARD_CACHE_DIR moves the folder or, as `off`, turns this off).
+  useCompileCache(defaultCacheDir());
   const run = COMMANDS.get(command);
   if (!run) {
     io.err(`blameboard: unknown command '${printable(command)}'; commands: ${[...COMMANDS.keys()].join(', ')}`);

@@ -18,8 +18,11 @@ describe('privacy', () => {
     const home = mkdtempSync(join(tmpdir(), 'bb-home-'));
     const temp = mkdtempSync(join(tmpdir(), 'bb-tmp-'));
     const work = mkdtempSync(join(tmpdir(), 'bb-work-'));
+    // The one thing Blameboard keeps between runs, its compile cache, goes where it is told (by
+    // default ~/.cache/blameboard, documented): here a folder of its own, so HOME must stay empty.
+    const cache = mkdtempSync(join(tmpdir(), 'bb-cache-'));
     saveNpy(join(work, 'x.npy'), float32([3, 784], new Float32Array(3 * 784).map((_, i) => (i % 11) / 11)));
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, TMPDIR: temp, TSX_DISABLE_CACHE: '1' };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, TMPDIR: temp, TSX_DISABLE_CACHE: '1', BLAMEBOARD_CACHE_DIR: cache };
     for (const argv of [
       ['predict', '--model', 'mnist-mlp', '--inputs', join(work, 'x.npy'), '--out', join(work, 'logits.npy')],
       ['explain', '--model', 'mnist-mlp', '--inputs', join(work, 'x.npy'), '--method', 'lrp', '--out', join(work, 'a.npy')],
@@ -31,6 +34,7 @@ describe('privacy', () => {
     }
     expect(listing(home)).toEqual([]);
     expect(listing(temp)).toEqual([]);
+    expect(listing(cache).some((f) => f.endsWith('.onnx'))).toBe(true);
   });
 
   it('survives a command line of 50k characters (onnxruntime\u2019s telemetry read /proc/self/cmdline and crashed past ~28.9k)', () => {

@@ -13,7 +13,27 @@ export { inferShapes, UNKNOWN_DIM } from './ir/shape-inference.js';
 export { foldConstants } from './ir/fold-constants.js';
 export { SUPPORTED_OPS, unsupportedOps } from './ir/support.js';
 export { OnnxSession, cachedSession, disposeSessions, defaultThreads, MAX_CACHED_SESSIONS, type SessionOptions } from './runtime/session.js';
-export { forward, logitSession, onnxDigest, softmaxRows, DEFAULT_BATCH_SIZE, type ForwardOptions } from './runtime/forward.js';
+export { forward, targetOutputs, forwardRows, forwardBatchSize, type ForwardOptions, type ForwardStream, type OutputKind } from './runtime/forward.js';
+export { modelKey, logitSession, logitGraph, logitCost } from './runtime/logit-graph.js';
+export { runRows, streamRows, runAll, rowsPerRun, sessionGraph, type RowBudget, type RowGraph, type RowsRun, type RowStream, type RowInput } from './runtime/rows.js';
+export { softmaxRows, softmaxInto, softmaxAt } from './runtime/softmax.js';
+export {
+  defaultMemoryBudget,
+  defaultBatchSize,
+  memoryNeeded,
+  machineMemory,
+  parseMemory,
+  formatBytes,
+  rowBytesOf,
+  weightBytes,
+  MEMORY_ENV,
+  DEFAULT_MEMORY_SHARE,
+  MAX_DEFAULT_BATCH,
+  MIN_DEFAULT_BATCH,
+  TARGET_RUN_BYTES,
+  WEIGHT_COPIES,
+  type GraphCost,
+} from './runtime/memory.js';
 export { toOrt, fromOrt } from './runtime/convert.js';
 export { onnxruntimeVersion } from './runtime/version.js';
 export { disableOnnxruntimeTelemetry } from './runtime/telemetry.js';

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { InputError, isBlameboardError, ModelLoadError } from './errors.js';
 import { loadModel, validateInputs, validateTargets } from './load-model.js';
 import { Rng } from './rng.js';
 import { forward } from './runtime/forward.js';
-import { mlpGraph } from './onnx/test-utils/fixture-graphs.js';
+import { externalize, mlpGraph } from './onnx/test-utils/fixture-graphs.js';
 import { writeOnnx } from './onnx/write.js';
 import { disposeSessions, OnnxSession } from './runtime/session.js';
 import { float32, sizeOf, type Tensor } from './tensor.js';
@@ -89,6 +90,26 @@ describe('loadModel', () => {
     expect(m.outputSize).toBe(3);
     const x = randn([2, 4], 5);
     expect((await forward(m, x)).data).toEqual((await runFile(fixture('unsupported-op.onnx'), x)).data);
+  });
+
+  it('gives a model whose external weights changed a new identity (and session), though its .onnx is the same', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bb-external-'));
+    try {
+      const file = path.join(dir, 'model.onnx');
+      const first = externalize(mlpGraph({ seed: 1 }), 'w1', 'weights.bin');
+      const second = externalize(mlpGraph({ seed: 2 }), 'w1', 'weights.bin');
+      writeFileSync(file, first.model);
+      writeFileSync(path.join(dir, 'weights.bin'), first.data);
+      const a = await loadModel(file);
+      writeFileSync(path.join(dir, 'weights.bin'), second.data);
+      const b = await loadModel(file);
+      expect(readFileSync(file)).toEqual(Buffer.from(first.model));
+      expect(b.sha256).not.toBe(a.sha256);
+      const x = randn([2, 4], 8);
+      expect((await forward(b, x)).data).not.toEqual((await forward(a, x)).data);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('inlines external data so the bytes run on their own', async () => {

@@ -7,7 +7,7 @@ import type { LoadedModel } from './model.js';
 import type { OnnxModelProto } from './onnx/onnx.proto.js';
 import { declaredValues, decodeModelInfo, irFromModel, prepareGraph, readModelFile } from './onnx/read.js';
 import { encodeModel, writeOnnx } from './onnx/write.js';
-import { logitSession } from './runtime/forward.js';
+import { logitSession } from './runtime/logit-graph.js';
 import { sizeOf, type Tensor } from './tensor.js';
 
 export type ModelSource = string | { bytes: Uint8Array; id: string; baseDir?: string };
@@ -36,10 +36,10 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   } else {
     ({ bytes, id, baseDir } = source);
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-
   const { model, external: inlined } = decodeModelInfo(bytes, { baseDir });
   const onnx = inlined ? encodeModel(model) : bytes;
+  // The weights are part of the identity: with external data, hash the model they were inlined into.
+  const sha256 = createHash('sha256').update(onnx).digest('hex');
   const stripped = stripTrailingSoftmax(model);
   const logitOnnx = stripped || inlined ? encodeModel(model) : bytes;
 

@@ -11,7 +11,7 @@ export interface LoadedModel {
   id: string;
   /** The file it came from ('' when built in memory). */
   source: string;
-  /** sha256 of the original file bytes (cache keys, model cards). */
+  /** sha256 of the model bytes, external data inlined (cache keys, model cards): new weights, new key. */
   sha256: string;
   /** The original ONNX bytes (a tfjs model is converted first). */
   onnx: Uint8Array;

@@ -1,44 +1,32 @@
-import { createHash } from 'node:crypto';
 import {
   cachedSession,
+  logitCost,
   compileExplanation,
+  inferShapes,
+  modelKey,
+  rowBytesOf,
   ModelLoadError,
-  sizeOf,
   UnsupportedOperatorError,
+  WEIGHT_COPIES,
+  weightBytes,
   writeOnnx,
   type CompileOptions,
   type CompiledGraph,
+  type GraphCost,
   type IrGraph,
   type LoadedModel,
-  type OnnxSession,
+  type RowGraph,
   type RuleSet,
   type Tensor,
 } from '@blameboard/core';
+import { compileCacheDir, compileKey, dropCached, readCached, writeCached, type CachedMeta } from './compile-cache.js';
 
-/** Rows per onnxruntime run when the caller does not say: bounds memory for every method. */
-export const DEFAULT_BATCH_SIZE = 64;
-
-/** A compiled explanation graph's session and the names to feed and read. */
-export interface CompiledHandle {
-  session: OnnxSession;
+/** A compiled explanation graph's session, the names to feed and read, and its memory cost. */
+export interface CompiledHandle extends RowGraph {
   meta: Omit<CompiledGraph, 'graph'>;
-  /** Set when the model fixes its batch (e.g. exported with batch 1): runs then use exactly that many rows. */
-  fixedBatch?: number;
 }
 
-const metas = new Map<string, Omit<CompiledGraph, 'graph'> & { fixedBatch?: number }>();
-const digests = new WeakMap<Uint8Array, string>();
-
-/** Cache identity of a model: its sha256, or the logit graph's digest for models built in memory. */
-export function modelKey(model: LoadedModel): string {
-  if (model.sha256) return model.sha256;
-  let d = digests.get(model.logitOnnx);
-  if (!d) {
-    d = createHash('sha256').update(model.logitOnnx).digest('hex');
-    digests.set(model.logitOnnx, d);
-  }
-  return d;
-}
+const metas = new Map<string, CachedMeta>();
 
 /** The model's IR, or a one-line error naming what kept the IR from modelling it (operators, opset, …). */
 export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
@@ -50,8 +38,63 @@ export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
 }
 
 /**
+ * Bytes per row of a compiled graph's run: every value it computes (forward activations kept
+ * for the backward pass, and the backward signals), from shape inference. The row cost used is
+ * at least twice the forward pass's, for values shape inference cannot size.
+ */
+export function compiledRowBytes(compiled: IrGraph): number {
+  const scratch: IrGraph = { ...compiled, outputs: [], values: new Map() };
+  try {
+    inferShapes(scratch);
+  } catch {
+    // An op shape inference cannot follow leaves its values unsized.
+  }
+  return rowBytesOf(scratch) ?? 0;
+}
+
+/**
+ * Merges initializers with the same dtype, shape and bytes into one, e.g. a dense rule's Wᵀ that
+ * is the model's own Gemm weight (transB = 1), or a flat rule's all-ones kernel and its flip:
+ * the compiled graph then holds each weight tensor once, however many rules derived it.
+ */
+export function mergeEqualInitializers(graph: IrGraph): number {
+  const bySize = new Map<number, string[]>();
+  for (const [name, t] of graph.initializers) {
+    const list = bySize.get(t.data.byteLength);
+    if (list) list.push(name);
+    else bySize.set(t.data.byteLength, [name]);
+  }
+  const keep = new Map<string, string>();
+  const bytesOf = (name: string) => {
+    const d = graph.initializers.get(name)!.data;
+    return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  };
+  for (const names of bySize.values()) {
+    if (names.length < 2) continue;
+    const kept: string[] = [];
+    for (const name of names) {
+      const t = graph.initializers.get(name)!;
+      const same = kept.find((k) => {
+        const u = graph.initializers.get(k)!;
+        return u.dtype === t.dtype && u.shape.length === t.shape.length && u.shape.every((d, i) => d === t.shape[i]) && bytesOf(k).equals(bytesOf(name));
+      });
+      if (same) keep.set(name, same);
+      else kept.push(name);
+    }
+  }
+  if (keep.size === 0) return 0;
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  for (const [name] of keep) if (outputs.has(name)) keep.delete(name);
+  for (const node of graph.nodes) node.inputs = node.inputs.map((i) => keep.get(i) ?? i);
+  for (const name of keep.keys()) graph.initializers.delete(name);
+  return keep.size;
+}
+
+/**
  * The session of `rules` compiled over the model, cached per (model, `configKey`): the key must
- * name everything that changes the compiled graph (method id and rule parameters).
+ * name everything that changes the compiled graph (method id and rule parameters). With the
+ * disk cache on (`useCompileCache`, BLAMEBOARD_CACHE_DIR), a graph compiled by an earlier
+ * process is loaded from disk instead of compiled again.
  */
 export async function compiledHandle(
   model: LoadedModel,
@@ -62,64 +105,56 @@ export async function compiledHandle(
 ): Promise<CompiledHandle> {
   const graph = requireGraph(model, methodId);
   const key = `compiled:${modelKey(model)}:${configKey}`;
-  let compiledNow: CompiledGraph | undefined;
-  const compile = () => {
-    if (!compiledNow) compiledNow = compileExplanation(graph, rules(), opts);
-    return compiledNow;
+  const dir = compileCacheDir();
+  let diskKeyMemo: string | undefined;
+  const diskKey = () => (diskKeyMemo ??= compileKey(modelKey(model), methodId, configKey, opts));
+  const compile = (): { bytes: Uint8Array; meta: CachedMeta } => {
+    const compiled = compileExplanation(graph, rules(), opts);
+    mergeEqualInitializers(compiled.graph);
+    const { graph: g, ...meta } = compiled;
+    const entry: CachedMeta = { meta, rowBytes: compiledRowBytes(g), weightBytes: weightBytes(g) };
+    const bytes = writeOnnx(g);
+    if (dir) writeCached(dir, diskKey(), bytes, entry);
+    return { bytes, meta: entry };
   };
-  if (!metas.has(key)) compile(); // compile errors (unsupported ops) surface here, before any session
-  const session = await cachedSession(key, () => writeOnnx(compile().graph));
-  if (!metas.has(key)) {
-    const { graph: g, ...meta } = compile();
-    const batch = g.inputs[0].shape[0];
-    metas.set(key, { ...meta, fixedBatch: typeof batch === 'number' ? batch : undefined });
+
+  let entry = metas.get(key);
+  let fresh: Uint8Array | undefined;
+  let onDisk: string | undefined;
+  if (!entry && dir) {
+    const hit = readCached(dir, diskKey());
+    if (hit) ({ meta: entry, onnxPath: onDisk } = hit);
   }
-  const { fixedBatch, ...meta } = metas.get(key)!;
-  return { session, meta, fixedBatch };
-}
-
-/**
- * Runs a session on feeds of n rows; a fixed-batch model gets chunks of exactly its batch, the
- * last one zero-padded and its padding dropped from the outputs.
- */
-export async function runRows(session: OnnxSession, feeds: Record<string, Tensor>, fixedBatch?: number): Promise<Record<string, Tensor>> {
-  const n = Object.values(feeds)[0].shape[0];
-  if (fixedBatch === undefined || n === fixedBatch) return session.run(feeds);
-  const outs: Record<string, Tensor[]> = {};
-  for (let start = 0; start < n; start += fixedBatch) {
-    const end = Math.min(n, start + fixedBatch);
-    const chunk: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) chunk[name] = padRows(t, start, end, fixedBatch);
-    const out = await session.run(chunk);
-    for (const [name, t] of Object.entries(out)) (outs[name] ??= []).push(takeRows(t, end - start));
+  if (!entry) {
+    // Compile errors (unsupported ops) surface here, before any session.
+    ({ bytes: fresh, meta: entry } = compile());
   }
-  const result: Record<string, Tensor> = {};
-  for (const [name, parts] of Object.entries(outs)) result[name] = concatRows(parts);
-  return result;
-}
-
-function padRows(t: Tensor, start: number, end: number, rows: number): Tensor {
-  const per = sizeOf(t.shape.slice(1));
-  const data = new Float32Array(rows * per);
-  data.set((t.data as Float32Array).subarray(start * per, end * per));
-  return { dtype: t.dtype, shape: [rows, ...t.shape.slice(1)], data };
-}
-
-function takeRows(t: Tensor, rows: number): Tensor {
-  const per = sizeOf(t.shape.slice(1));
-  return { dtype: t.dtype, shape: [rows, ...t.shape.slice(1)], data: t.data.slice(0, rows * per) as Tensor['data'] };
-}
-
-function concatRows(parts: Tensor[]): Tensor {
-  const rows = parts.reduce((n, p) => n + p.shape[0], 0);
-  const per = sizeOf(parts[0].shape.slice(1));
-  const data = new Float32Array(rows * per);
-  let offset = 0;
-  for (const p of parts) {
-    data.set(p.data as Float32Array, offset);
-    offset += p.data.length;
+  metas.set(key, entry);
+  let fromDisk = false;
+  const source = (): Uint8Array | string => {
+    if (fresh) return fresh;
+    const path = onDisk ?? (dir ? readCached(dir, diskKey())?.onnxPath : undefined);
+    fromDisk = path !== undefined;
+    return path ?? compile().bytes;
+  };
+  let session;
+  try {
+    session = await cachedSession(key, source);
+  } catch (e) {
+    if (!fromDisk || !(e instanceof ModelLoadError)) throw e;
+    // A damaged cache entry: drop it and compile afresh.
+    dropCached(dir!, diskKey());
+    ({ bytes: fresh, meta: entry } = compile());
+    metas.set(key, entry);
+    session = await cachedSession(key, () => fresh!);
   }
-  return { dtype: parts[0].dtype, shape: [rows, ...parts[0].shape.slice(1)], data };
+  fresh = undefined; // onnxruntime holds its copy; the JS bytes may go
+  const forward = logitCost(model);
+  const cost: GraphCost = {
+    rowBytes: Math.max(entry.rowBytes, 2 * forward.rowBytes),
+    fixedBytes: forward.fixedBytes + WEIGHT_COPIES * entry.weightBytes,
+  };
+  return { session, meta: entry.meta, cost };
 }
 
 /** Seeds [n, C]: 1 at each row's target, 0 elsewhere (∂f_t/∂logits). */

@@ -1,7 +1,6 @@
-import { type LoadedModel, type Tensor } from '@blameboard/core';
-import { compiledHandle, DEFAULT_BATCH_SIZE, float32Feed, oneHot, type CompiledHandle } from './compiled.js';
+import { runRows, streamRows, type LoadedModel, type RowBudget, type Tensor } from '@blameboard/core';
+import { compiledHandle, float32Feed, oneHot, type CompiledHandle } from './compiled.js';
 import { gradientRules } from './rules/gradient/index.js';
-import { runChunks, streamRows } from './row-stream.js';
 
 /** The plain gradient graph of a model (shared by gradient, gradient×input, IG and SmoothGrad). */
 export function gradientHandle(model: LoadedModel, methodId: string): Promise<CompiledHandle> {
@@ -12,27 +11,25 @@ export interface GradientRows {
   model: LoadedModel;
   methodId: string;
   rows: number;
-  batchSize?: number;
+  budget?: RowBudget;
   /** Writes row `row`'s input and returns its target. */
   fill(row: number, x: Float32Array): number;
   /** Receives ∇f_t at row `row` and the row's logits. */
   consume(row: number, gradient: Float32Array, logits: Float32Array): void;
 }
 
-/** ∇f_t at arbitrary derived inputs, streamed through the compiled gradient graph in bounded chunks. */
+/** ∇f_t at arbitrary derived inputs, streamed through the compiled gradient graph in bounded runs. */
 export async function streamGradients(r: GradientRows): Promise<void> {
   const handle = await gradientHandle(r.model, r.methodId);
   const { input, seed } = handle.meta.inputNames;
   const classes = r.model.outputSize;
-  await streamRows({
-    session: handle.session,
-    fixedBatch: handle.fixedBatch,
+  await streamRows(handle, {
     inputs: [
       { name: input, shape: r.model.inputShape },
       { name: seed, shape: [classes] },
     ],
     rows: r.rows,
-    batchSize: r.batchSize ?? DEFAULT_BATCH_SIZE,
+    budget: r.budget,
     fill: (row, [x, s]) => {
       s[r.fill(row, x)] = 1;
     },
@@ -46,7 +43,7 @@ export async function inputGradients(
   inputs: Tensor,
   targets: Int32Array,
   methodId: string,
-  batchSize?: number,
+  budget?: RowBudget,
 ): Promise<{ gradients: Tensor; logits: Tensor }> {
   const handle = await gradientHandle(model, methodId);
   const { input, seed } = handle.meta.inputNames;
@@ -55,17 +52,15 @@ export async function inputGradients(
   const classes = model.outputSize;
   let grads: Float32Array | undefined;
   let logits: Float32Array | undefined;
-  await runChunks({
-    session: handle.session,
-    fixedBatch: handle.fixedBatch,
+  await runRows(handle, {
     feeds: { [input]: float32Feed(inputs), [seed]: oneHot(targets, classes) },
     rows: n,
-    batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
+    budget,
     consume: (start, count, out) => {
       const g = out[gradName].data as Float32Array;
       const l = out[handle.meta.logits].data as Float32Array;
-      // One chunk (the usual case): the session's fresh outputs are the result, uncopied.
-      if (count === n) {
+      // One run (the usual case): the session's fresh outputs are the result, uncopied.
+      if (count === n && g.length === inputs.data.length) {
         grads = g;
         logits = l;
         return;

@@ -19,8 +19,7 @@ export { gradientRules, GRADIENT_RULES, ruleFromTable } from './rules/gradient/i
 export { deepLiftRules, DEEPLIFT_EPS } from './rules/deeplift.js';
 export { makeBaseline, gaussianBlur, baselineSpec, blurSigmaParam, seedParam, FLOAT32_MAX, BASELINE_KINDS, type BaselineSpec, type BaselineOptions } from './baselines.js';
 export { quadrature, gaussLegendre, INTEGRATION_RULES, type IntegrationRule, type Quadrature } from './integration.js';
-export { compiledHandle, requireGraph, runRows, oneHot, modelKey, DEFAULT_BATCH_SIZE, type CompiledHandle } from './compiled.js';
-export { streamRows, type RowStream, type RowInput } from './row-stream.js';
+export { compiledHandle, compiledRowBytes, mergeEqualInitializers, requireGraph, oneHot, type CompiledHandle } from './compiled.js';
+export { useCompileCache, defaultCacheDir, compileCacheDir, codeFingerprint, CACHE_DIR_ENV, CACHE_MAX_ENV, DEFAULT_CACHE_MAX } from './compile-cache.js';
 export { streamGradients, inputGradients } from './gradients.js';
-export { streamForward, targetLogits, allLogits } from './forward-rows.js';
 export { geometryShape } from './image-shape.js';

@@ -42,7 +42,10 @@ export interface ExplainArgs {
   method: string;
   params?: Record<string, unknown>;
   data?: DataContext;
+  /** Rows per onnxruntime run (default: derived from `memory`). */
   batchSize?: number;
+  /** Memory budget in bytes (default: `defaultMemoryBudget()`, i.e. BLAMEBOARD_MEMORY or half the machine). */
+  memory?: number;
 }
 
 /**
@@ -57,5 +60,9 @@ export async function explain(args: ExplainArgs): Promise<ExplainResult> {
   if (args.batchSize !== undefined && (!Number.isInteger(args.batchSize) || args.batchSize < 1)) {
     throw new UsageError(`batchSize must be a positive integer, got ${args.batchSize}`);
   }
-  return method.explain({ model: args.model, inputs: args.inputs, targets: args.targets, params, data: args.data, batchSize: args.batchSize });
+  if (args.memory !== undefined && (!Number.isSafeInteger(args.memory) || args.memory < 1)) {
+    throw new UsageError(`memory must be a positive number of bytes, got ${args.memory}`);
+  }
+  const { model, inputs, targets, data, batchSize, memory } = args;
+  return method.explain({ model, inputs, targets, params, data, batchSize, memory });
 }

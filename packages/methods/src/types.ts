@@ -31,8 +31,10 @@ export interface ExplainRequest {
   /** Validated parameters with defaults filled (see `resolveParams`). */
   params: Record<string, unknown>;
   data?: DataContext;
-  /** Internal batch size bounding memory (default 64). */
+  /** Rows per onnxruntime run; default: the most the memory budget holds for the graph (core's `rowsPerRun`). */
   batchSize?: number;
+  /** Memory budget of the process in bytes (default: core's `defaultMemoryBudget()`). */
+  memory?: number;
 }
 
 export interface ExplainResult {

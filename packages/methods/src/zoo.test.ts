@@ -1,10 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, loadModel, sizeOf, tfGradient, type LoadedModel, type Tensor } from '@blameboard/core';
+import { disposeSessions, float32, forward, loadModel, sizeOf, targetOutputs as targetLogits, tfGradient, type LoadedModel, type Tensor } from '@blameboard/core';
 import { loadDataset } from '@blameboard/datasets';
 import { explain } from './registry.js';
-import { allLogits, targetLogits } from './forward-rows.js';
 
 afterAll(() => disposeSessions());
 
@@ -22,7 +21,7 @@ async function inputsFor(model: LoadedModel, file: string, n: number, seed: numb
 
 /** The predicted class of each sample: SPEC §3's default target. */
 async function predicted(model: LoadedModel, x: Tensor): Promise<Int32Array> {
-  const logits = await allLogits(model, x);
+  const logits = (await forward(model, x)).data as Float32Array;
   const c = model.outputSize;
   return Int32Array.from({ length: x.shape[0] }, (_, i) => {
     let best = 0;

@@ -4,7 +4,7 @@ import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregat
 import { methodBaseline } from './baseline.js';
 import { methodExplainer } from './explainer.js';
 import { modelScorer } from './model-output.js';
-import { DEFAULT_BATCH_SIZE, requireAttributions } from './request.js';
+import { budgetOf, requireAttributions } from './request.js';
 import type { Metric, MetricRequest, MetricResult } from './types.js';
 
 export type ConservationReference = 'auto' | 'output' | 'baseline';
@@ -60,14 +60,13 @@ export const conservation: Metric = {
   params,
   async evaluate(request: MetricRequest): Promise<MetricResult> {
     const seed = request.seed ?? 0;
-    const batchSize = request.batchSize ?? DEFAULT_BATCH_SIZE;
     const n = request.inputs.shape[0];
     let attributions = request.attributions;
     let bias = request.biasRelevance;
     // Bias relevance only exists when the method ran with it explicit; re-explain to get it.
     const explicitBias = request.method?.params.bias === 'explicit';
     if (request.method && (!attributions || (explicitBias && !bias))) {
-      const result = await methodExplainer(request.model, request.method, request.data, request.batchSize)(request.inputs, request.targets);
+      const result = await methodExplainer(request.model, request.method, request.data, budgetOf(request))(request.inputs, request.targets);
       attributions = result.attributions;
       bias = result.biasRelevance;
     }
@@ -76,7 +75,7 @@ export const conservation: Metric = {
     markNonFiniteAttributions(attributions, invalid);
 
     const reference = (request.params.reference as ConservationReference | undefined) ?? 'auto';
-    const score = modelScorer(request.model, 'logit', batchSize);
+    const score = modelScorer(request.model, 'logit', budgetOf(request));
     const fx = await score(request.inputs, request.targets);
     let fxRef: Float64Array | null = null;
     if (reference !== 'output') {

@@ -6,7 +6,7 @@ import { methodExplainer, type Explainer } from './explainer.js';
 import { inputRange } from './fills.js';
 import { randomDirection, straightPath, translationPath } from './paths.js';
 import { isImageShape } from './regions.js';
-import { DEFAULT_BATCH_SIZE, requireMethod, sampleShapeOf, sampleSize, sampleView } from './request.js';
+import { budgetOf, maxRowsOf, requireMethod, sampleShapeOf, sampleSize, sampleView } from './request.js';
 import type { Metric, MetricRequest, MetricResult } from './types.js';
 
 export interface ContinuityOptions {
@@ -124,10 +124,10 @@ export const continuity: Metric = {
       direction: (request.params.direction as 'horizontal' | 'vertical' | undefined) ?? 'horizontal',
       seed,
       imageShape,
-      maxRows: 4 * (request.batchSize ?? DEFAULT_BATCH_SIZE),
+      maxRows: await maxRowsOf(request),
     };
     const invalid = new InvalidSamples();
-    const explainer = methodExplainer(request.model, method, request.data, request.batchSize);
+    const explainer = methodExplainer(request.model, method, request.data, budgetOf(request));
     const scores = await continuityScores(request.inputs, request.targets, explainer, opts, invalid);
     const values = { lipschitz: aggregate('lipschitz', scores, 'lower', { seed, invalid }) };
     const list = invalid.list();

@@ -6,7 +6,7 @@ import { methodExplainer } from './explainer.js';
 import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
 import { argmaxRows, predictClasses } from './model-output.js';
 import { morfOrder, regionGrid, regionScores, type RegionGrid } from './regions.js';
-import { DEFAULT_BATCH_SIZE, sampleShapeOf, sampleView } from './request.js';
+import { budgetOf, maxRowsOf, sampleShapeOf, sampleView } from './request.js';
 import { defaultPatch } from './selectivity.js';
 import type { Metric, MetricRequest, MetricResult } from './types.js';
 
@@ -132,13 +132,13 @@ export const counterfactualBlame: Metric = {
   async evaluate(request: MetricRequest): Promise<MetricResult> {
     const { model, inputs } = request;
     const seed = request.seed ?? 0;
-    const batchSize = request.batchSize ?? DEFAULT_BATCH_SIZE;
+    const budget = budgetOf(request);
     const n = inputs.shape[0];
     const shape = sampleShapeOf(inputs);
     const d = sizeOf(shape);
     const gold = request.data?.labels ?? request.targets;
     if (gold.length !== n) throw new UsageError(`counterfactual-blame: ${gold.length} labels for ${n} samples`);
-    const predicted = await predictClasses(model, inputs, batchSize);
+    const predicted = await predictClasses(model, inputs, budget);
     const wrong = Array.from({ length: n }, (_, i) => i).filter((i) => predicted[i] !== gold[i]);
     const skipped = Array.from({ length: n }, (_, i) => i).filter((i) => predicted[i] === gold[i]);
 
@@ -148,7 +148,7 @@ export const counterfactualBlame: Metric = {
       if (request.method) {
         const rows = new Float32Array(wrong.length * d);
         wrong.forEach((s, j) => rows.set(sampleView(inputs, s), j * d));
-        const { attributions } = await methodExplainer(model, request.method, request.data, request.batchSize)(
+        const { attributions } = await methodExplainer(model, request.method, request.data, budget)(
           tensor('float32', [wrong.length, ...shape], rows),
           Int32Array.from(wrong, (s) => gold[s]),
         );
@@ -193,8 +193,8 @@ export const counterfactualBlame: Metric = {
     const patch = (request.params.patch as number | undefined) ?? defaultPatch(geometry);
     const grid = regionGrid(geometry, patch);
     const cases = wrong.filter((s) => !invalid.has(s)).map((s) => ({ index: s, gold: gold[s], attribution: attributionOf.get(s)!, fill: fillOf(s) }));
-    const classify: Classifier = async (x) => argmaxRows(await forward(model, x, { output: 'logit', batchSize }));
-    const scores = await counterfactualScores(inputs, cases, grid, classify, { maxRows: 4 * batchSize });
+    const classify: Classifier = async (x) => argmaxRows(await forward(model, x, { output: 'logit', ...budget }));
+    const scores = await counterfactualScores(inputs, cases, grid, classify, { maxRows: await maxRowsOf(request) });
 
     const fraction = new Float64Array(n).fill(NaN);
     const success = new Float64Array(n).fill(NaN);

@@ -1,4 +1,4 @@
-import type { LoadedModel, Tensor } from '@blameboard/core';
+import type { LoadedModel, RowBudget, Tensor } from '@blameboard/core';
 import type { DataContext, ExplainResult } from '@blameboard/methods';
 import { explain } from '@blameboard/methods';
 
@@ -14,8 +14,8 @@ export function methodExplainer(
   model: LoadedModel,
   method: MethodConfig,
   data: DataContext | undefined,
-  batchSize: number | undefined,
+  budget: RowBudget,
 ): Explainer {
   return (inputs, targets) =>
-    explain({ model, inputs, targets, method: method.id, params: method.params, data, batchSize });
+    explain({ model, inputs, targets, method: method.id, params: method.params, data, batchSize: budget.batchSize, memory: budget.memory });
 }

@@ -4,7 +4,7 @@ import type { DataContext } from '@blameboard/methods';
 import { equivalentPairs, resolveModel } from '@blameboard/models';
 import { aggregate, InvalidSamples } from './aggregate.js';
 import { methodExplainer, type MethodConfig } from './explainer.js';
-import { DEFAULT_BATCH_SIZE, requireMethod } from './request.js';
+import { budgetOf, requireMethod } from './request.js';
 import type { Metric, MetricRequest, MetricResult } from './types.js';
 
 /** Largest |f_A − f_B| over the logits allowed before two models count as different functions. */
@@ -51,6 +51,7 @@ export interface EquivalentPairRequest {
   method: MethodConfig;
   data?: DataContext;
   batchSize?: number;
+  memory?: number;
 }
 
 /**
@@ -61,9 +62,9 @@ export interface EquivalentPairRequest {
 export async function comparePair(req: EquivalentPairRequest): Promise<Float64Array> {
   const xa = asModelInput(req.inputs, req.a);
   const xb = asModelInput(req.inputs, req.b);
-  const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
-  const fa = await forward(req.a, xa, { output: 'logit', batchSize });
-  const fb = await forward(req.b, xb, { output: 'logit', batchSize });
+  const budget = budgetOf(req);
+  const fa = await forward(req.a, xa, { output: 'logit', ...budget });
+  const fb = await forward(req.b, xb, { output: 'logit', ...budget });
   if (fa.data.length !== fb.data.length) {
     throw new InputError(`pair '${req.id}': '${req.a.id}' has ${fa.shape[1]} outputs but '${req.b.id}' has ${fb.shape[1]}`);
   }
@@ -77,8 +78,8 @@ export async function comparePair(req: EquivalentPairRequest): Promise<Float64Ar
       `pair '${req.id}': '${req.a.id}' and '${req.b.id}' do not compute the same function on these inputs (max |f_A − f_B| = ${worst.toExponential(3)} > ${EQUIVALENCE_TOLERANCE})`,
     );
   }
-  const ra = await methodExplainer(req.a, req.method, req.data, req.batchSize)(xa, req.targets);
-  const rb = await methodExplainer(req.b, req.method, req.data, req.batchSize)(xb, req.targets);
+  const ra = await methodExplainer(req.a, req.method, req.data, budget)(xa, req.targets);
+  const rb = await methodExplainer(req.b, req.method, req.data, budget)(xb, req.targets);
   return relativeL1(ra.attributions, rb.attributions);
 }
 
@@ -136,7 +137,7 @@ export const implementationInvariance: Metric = {
     const n = request.inputs.shape[0];
     const total = new Float64Array(n);
     for (const pair of pairs) {
-      const d = await comparePair({ ...pair, inputs: request.inputs, targets: request.targets, method, data: request.data, batchSize: request.batchSize });
+      const d = await comparePair({ ...pair, inputs: request.inputs, targets: request.targets, method, data: request.data, batchSize: request.batchSize, memory: request.memory });
       for (let s = 0; s < n; s++) total[s] += d[s] / pairs.length;
     }
     const invalid = new InvalidSamples();

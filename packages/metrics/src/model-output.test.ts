@@ -13,11 +13,11 @@ describe('validatedRowsScorer', () => {
     const targets = Int32Array.from({ length: n }, (_, i) => (i * 3) % 5);
     for (const output of ['logit', 'probability'] as const) {
       // batch 3 does not divide 10: views at every offset, a short last run.
-      const fast = await validatedRowsScorer(model, output, 3)(inputs, targets);
-      const reference = await modelScorer(model, output, 256)(tensor('float32', [n, 6], Float32Array.from(inputs.data as Float32Array)), targets);
+      const fast = await validatedRowsScorer(model, output, { batchSize: 3 })(inputs, targets);
+      const reference = await modelScorer(model, output, { batchSize: 256 })(tensor('float32', [n, 6], Float32Array.from(inputs.data as Float32Array)), targets);
       expect(fast).toEqual(reference);
     }
-    const p = await validatedRowsScorer(model, 'probability', 4)(inputs, targets);
+    const p = await validatedRowsScorer(model, 'probability', { batchSize: 4 })(inputs, targets);
     for (const v of p) {
       expect(v).toBeGreaterThan(0);
       expect(v).toBeLessThan(1);

@@ -4,7 +4,7 @@ import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregat
 import { methodExplainer } from './explainer.js';
 import { spearman } from './rank.js';
 import { reinitializeLayer } from './randomize-layers.js';
-import { requireAttributions, requireMethod } from './request.js';
+import { budgetOf, requireAttributions, requireMethod } from './request.js';
 import type { Metric, MetricRequest, MetricResult } from './types.js';
 
 /**
@@ -55,12 +55,12 @@ export const randomization: Metric = {
     const invalid = new InvalidSamples();
     const original = request.attributions
       ? requireAttributions(request, 'randomization')
-      : (await methodExplainer(request.model, method, request.data, request.batchSize)(request.inputs, request.targets)).attributions;
+      : (await methodExplainer(request.model, method, request.data, budgetOf(request))(request.inputs, request.targets)).attributions;
     markNonFiniteAttributions(original, invalid);
     const total = new Float64Array(n);
     let stages = 0;
     for await (const stage of randomizationCascade(request.model, seed)) {
-      const { attributions } = await methodExplainer(stage.model, method, request.data, request.batchSize)(request.inputs, request.targets);
+      const { attributions } = await methodExplainer(stage.model, method, request.data, budgetOf(request))(request.inputs, request.targets);
       markNonFiniteAttributions(attributions, invalid, `attribution after re-initialising down to layer '${stage.layer}'`);
       const rho = rankCorrelations(original, attributions);
       for (let s = 0; s < n; s++) total[s] += rho[s];

@@ -45,6 +45,8 @@ export interface EvaluateArgs {
   /** Seed of every random choice (fills, paths, re-initialisation, bootstrap); default 0. */
   seed?: number;
   batchSize?: number;
+  /** Memory budget in bytes (default: core's `defaultMemoryBudget()`). */
+  memory?: number;
   biasRelevance?: MetricRequest['biasRelevance'];
   pairs?: MetricRequest['pairs'];
 }
@@ -83,6 +85,7 @@ export async function evaluate(args: EvaluateArgs): Promise<MetricResult> {
       params: method.params,
       data: args.data,
       batchSize: args.batchSize,
+      memory: args.memory,
     });
     attributions = result.attributions;
     biasRelevance = result.biasRelevance;
@@ -97,6 +100,7 @@ export async function evaluate(args: EvaluateArgs): Promise<MetricResult> {
     data: args.data,
     seed: args.seed ?? 0,
     batchSize: args.batchSize,
+    memory: args.memory,
     biasRelevance,
     pairs: args.pairs,
   });

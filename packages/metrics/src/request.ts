@@ -1,9 +1,16 @@
-import type { Tensor } from '@blameboard/core';
-import { UsageError, sizeOf } from '@blameboard/core';
+import type { RowBudget, Tensor } from '@blameboard/core';
+import { forwardBatchSize, UsageError, sizeOf } from '@blameboard/core';
 import type { MetricRequest } from './types.js';
 
-/** Forward rows per onnxruntime run when the caller does not say. */
-export const DEFAULT_BATCH_SIZE = 256;
+/** The rows-per-run budget a request carries to every onnxruntime run it makes. */
+export function budgetOf(request: { batchSize?: number; memory?: number }): RowBudget {
+  return { batchSize: request.batchSize, memory: request.memory };
+}
+
+/** Perturbed rows a metric may hold at once: four forward runs' worth. */
+export async function maxRowsOf(request: MetricRequest): Promise<number> {
+  return 4 * (await forwardBatchSize(request.model, budgetOf(request)));
+}
 
 export function requireAttributions(request: MetricRequest, metric: string): Tensor {
   const a = request.attributions;

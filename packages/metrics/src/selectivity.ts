@@ -5,7 +5,7 @@ import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregat
 import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
 import { validatedRowsScorer, type OutputKind, type TargetScorer } from './model-output.js';
 import { isImageShape, morfOrder, regionGrid, regionScores, stageCounts, type RegionGrid } from './regions.js';
-import { DEFAULT_BATCH_SIZE, requireAttributions, sampleShapeOf } from './request.js';
+import { budgetOf, maxRowsOf, requireAttributions, sampleShapeOf } from './request.js';
 import type { Metric, MetricRequest, MetricResult, MetricValue } from './types.js';
 
 export type SelectivityOrder = 'both' | 'morf' | 'lerf';
@@ -246,13 +246,13 @@ export const selectivity: Metric = {
       order: (p.order as SelectivityOrder | undefined) ?? 'both',
       abs: (p.abs as boolean | undefined) ?? false,
       imageShape,
-      maxRows: 4 * (request.batchSize ?? DEFAULT_BATCH_SIZE),
+      maxRows: await maxRowsOf(request),
     };
     const output = (p.output as OutputKind | undefined) ?? 'probability';
     // The perturbed rows mix x and fill values only, so checking both here lets the scorer skip
     // forward()'s scan of every row.
     validateInputs(request.model, request.inputs);
-    const scorer = validatedRowsScorer(request.model, output, request.batchSize ?? DEFAULT_BATCH_SIZE);
+    const scorer = validatedRowsScorer(request.model, output, budgetOf(request));
     const curves = await selectivityCurves(request.inputs, request.targets, attributions, finiteFill(fill), opts, scorer, (i) => invalid.has(i));
     return selectivityResult(curves, opts.order, { ...p, patch }, seed, invalid, request.inputs.shape[0]);
   },

@@ -49,7 +49,10 @@ export interface MetricRequest {
   /** Equivalent models to compare (implementation-invariance), instead of the zoo's pairs. */
   pairs?: { id: string; a: LoadedModel; b: LoadedModel }[];
   seed?: number;
+  /** Rows per onnxruntime run (default: derived from `memory`). */
   batchSize?: number;
+  /** Memory budget in bytes (default: core's `defaultMemoryBudget()`). */
+  memory?: number;
 }
 
 export interface Metric {

@@ -1,10 +1,10 @@
-import { OnnxSession, type Tensor } from '@blameboard/core';
+import { OnnxSession, runAll, sessionGraph, type Tensor } from '@blameboard/core';
 
 /** Outputs of an ONNX model on `inputs`, run by onnxruntime in batches. */
 export async function runOnnx(onnx: Uint8Array, inputs: Tensor, batchSize = 1000): Promise<Tensor> {
   const session = await OnnxSession.create(onnx);
   try {
-    const out = await session.runBatched({ [session.inputNames[0]]: inputs }, batchSize);
+    const out = await runAll(sessionGraph(session, inputs.shape.slice(1)), { [session.inputNames[0]]: inputs }, { batchSize });
     return out[session.outputNames[0]];
   } finally {
     await session.dispose();

@@ -8,3 +8,13 @@ export { describeGraph, parameterCount, sha256 } from './card.js';
 export { accuracy, r2, runOnnx, maxAbsDifference } from './check.js';
 export { initTrainingBackend, type TrainingBackend } from './tfjs/backend.js';
 export { registerWasmConvGradients } from './tfjs/wasm-conv-kernels.js';
+export {
+  IMAGENET_ARCHITECTURES,
+  imagenetGraph,
+  imagenetOnnx,
+  imagenetModel,
+  resnet50,
+  efficientnetB0,
+  type ImagenetArchitecture,
+  type ImagenetOptions,
+} from './imagenet/index.js';

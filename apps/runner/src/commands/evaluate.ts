@@ -1,6 +1,6 @@
 import { float32, loadNpy, sizeOf, validateTargets, writeFileAtomic, InputError, UsageError } from '@blameboard/core';
 import { evaluate } from '@blameboard/metrics';
-import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
+import { integerFlag, memoryFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, readClassFile, preprocessFlag, readInputs, reportImages, readTargets, withReference } from '../context.js';
 import type { Io } from '../io.js';
 
@@ -18,6 +18,8 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     labels: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    'batch-size': { type: 'string' },
+    memory: { type: 'string' },
   });
   const out = required('evaluate', values, 'out');
   const metric = required('evaluate', values, 'metric');
@@ -26,6 +28,8 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError('give --attributions a.npy or --method ID');
   }
   const seed = integerFlag(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
+  const batchSize = integerFlag(values, 'batch-size', 1);
+  const memory = memoryFlag(values);
   const targetSpec = optional(values, 'targets');
   const labelsPath = optional(values, 'labels');
   if (metric === 'counterfactual-blame' && !labelsPath && (targetSpec === undefined || targetSpec === 'predicted')) {
@@ -37,7 +41,7 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const loaded = readInputs(resolved.model, required('evaluate', values, 'inputs'), preprocess);
   const { inputs } = loaded;
   reportImages(loaded, io);
-  const targets = await readTargets(resolved.model, inputs, targetSpec);
+  const targets = await readTargets(resolved.model, inputs, targetSpec, { batchSize, memory });
   let labels: Int32Array | undefined;
   if (labelsPath) {
     labels = readClassFile(labelsPath, inputs.shape[0], 'labels');
@@ -72,6 +76,8 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     method,
     data: { ...(method ? await withReference(resolved.model, await dataContext(resolved, inputs, loaded), method.params) : await dataContext(resolved, inputs, loaded)), labels },
     seed,
+    batchSize,
+    memory,
   });
   writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
   for (const [name, v] of Object.entries(result.values)) {

@@ -1,6 +1,6 @@
 import { writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
-import { integerFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
+import { integerFlag, memoryFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, preprocessFlag, readInputs, reportImages, readTargets, withReference } from '../context.js';
 import { renderHeatmaps } from '@blameboard/reports';
 import type { Io } from '../io.js';
@@ -16,6 +16,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     out: { type: 'string' },
     'bias-out': { type: 'string' },
     'batch-size': { type: 'string' },
+    memory: { type: 'string' },
     heatmap: { type: 'string' },
   });
   const out = required('explain', values, 'out');
@@ -23,11 +24,12 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const params = parseJsonFlag('explain', 'params', optional(values, 'params'));
   const batchSize = integerFlag(values, 'batch-size', 1);
   const preprocess = preprocessFlag(optional(values, 'preprocess'));
+  const memory = memoryFlag(values);
   const resolved = await openModel(required('explain', values, 'model'));
   const loaded = readInputs(resolved.model, required('explain', values, 'inputs'), preprocess);
   const { inputs } = loaded;
   reportImages(loaded, io);
-  const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'));
+  const targets = await readTargets(resolved.model, inputs, optional(values, 'targets'), { batchSize, memory });
   const started = performance.now();
   const result = await explain({
     model: resolved.model,
@@ -37,6 +39,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     params,
     data: await withReference(resolved.model, await dataContext(resolved, inputs, loaded), params),
     batchSize,
+    memory,
   });
   const ms = performance.now() - started;
   // Every result is staged first and renamed into place together: all of them or none.

@@ -1,5 +1,5 @@
 import { forward, saveNpy } from '@blameboard/core';
-import { choiceFlag, optional, parseFlags, required } from '../args.js';
+import { choiceFlag, integerFlag, memoryFlag, optional, parseFlags, required } from '../args.js';
 import { openModel, preprocessFlag, readInputs, reportImages } from '../context.js';
 import type { Io } from '../io.js';
 
@@ -10,6 +10,8 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     preprocess: { type: 'string' },
     out: { type: 'string' },
     output: { type: 'string' },
+    'batch-size': { type: 'string' },
+    memory: { type: 'string' },
   });
   const out = required('predict', values, 'out');
   const output = choiceFlag(values, 'output', ['logit', 'probability'] as const, 'logit');
@@ -18,7 +20,7 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const loaded = readInputs(model, required('predict', values, 'inputs'), preprocess);
   const { inputs } = loaded;
   reportImages(loaded, io);
-  const result = await forward(model, inputs, { output });
+  const result = await forward(model, inputs, { output, batchSize: integerFlag(values, 'batch-size', 1), memory: memoryFlag(values) });
   saveNpy(out, result);
   io.err(`wrote ${output}s [${result.shape.join(', ')}] to ${out}`);
   return 0;

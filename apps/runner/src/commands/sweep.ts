@@ -1,5 +1,5 @@
 import { UsageError } from '@blameboard/core';
-import { integerFlag, optional, parseFlags, required, type FlagSpec } from '../args.js';
+import { integerFlag, memoryFlag, optional, parseFlags, required, type FlagSpec } from '../args.js';
 import type { Io } from '../io.js';
 import { loadSweepConfig } from '../sweep/config.js';
 import { INTERRUPTED, runSweep } from '../sweep/run.js';
@@ -38,6 +38,7 @@ export const SWEEP_FLAGS = {
   shard: { type: 'string' },
   samples: { type: 'string' },
   quick: { type: 'boolean' },
+  memory: { type: 'string' },
 } as const satisfies FlagSpec;
 
 /** Where a sweep writes when --out is not given (also `pnpm bench`'s folder). */
@@ -49,6 +50,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   const out = optional(values, 'out') ?? DEFAULT_SWEEP_OUT;
   const samples = integerFlag(values, 'samples', SWEEP_LIMITS.samples.min, SWEEP_LIMITS.samples.max);
   const shard = parseShard(optional(values, 'shard'));
+  const memory = memoryFlag(values);
   const sweep = loadSweepConfig(configPath, { quick: Boolean(values.quick), samples });
 
   // Ctrl-C (or a TERM from a CI runner / Kubernetes) finishes the current cell and leaves a
@@ -66,7 +68,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   process.on('SIGTERM', onSignal);
   const hint = ['blameboard sweep', '--config', configPath, '--out', out, '--resume', ...(values.quick ? ['--quick'] : []), ...(samples ? ['--samples', String(samples)] : []), ...(shard ? ['--shard', `${shard.k}/${shard.n}`] : [])].join(' ');
   try {
-    return await runSweep(sweep, { out, resume: Boolean(values.resume), shard, io, shouldStop: () => stopping, resumeHint: hint });
+    return await runSweep(sweep, { out, resume: Boolean(values.resume), shard, io, shouldStop: () => stopping, resumeHint: hint, memory });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

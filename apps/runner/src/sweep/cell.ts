@@ -45,6 +45,7 @@ export async function runCell(
   sweep: ResolvedSweep,
   store: SweepStore,
   versions: Versions,
+  memory?: number,
 ): Promise<CellOutcome> {
   const started = performance.now();
   let record = store.cell(cell.key);
@@ -56,7 +57,7 @@ export async function runCell(
     // One untimed sample first: the compiled graph and its session are built once per
     // configuration, and whichever cell happened to come first would otherwise carry that cost
     // for the ones sharing it (gradient abs=false/true, every IG step count).
-    await explain({ ...explainArgs(cell, pm, sweep), inputs: firstRows(pm.inputs, 1), targets: pm.targets.subarray(0, 1) }).catch(() => undefined);
+    await explain({ ...explainArgs(cell, pm, sweep, memory), inputs: firstRows(pm.inputs, 1), targets: pm.targets.subarray(0, 1) }).catch(() => undefined);
     peakMemory.reset();
     rssAtStart = process.memoryUsage().rss;
     const t0 = performance.now();
@@ -64,7 +65,7 @@ export async function runCell(
     let reason: string | undefined;
     let biasRelevance: CellRecord['biasRelevance'];
     try {
-      const result = await explain(explainArgs(cell, pm, sweep));
+      const result = await explain(explainArgs(cell, pm, sweep, memory));
       attributions = result.attributions;
       biasRelevance = result.biasRelevance;
       const bad = nonFinite(attributions);
@@ -98,7 +99,7 @@ export async function runCell(
         record = { ...record, startRssBytes: Math.min(rssAtStart, record.startRssBytes ?? rssAtStart) };
       }
       computed = true;
-      store.writeMetric(await runMetric(key, config, cell, pm, sweep, attributions, record));
+      store.writeMetric(await runMetric(key, config, cell, pm, sweep, attributions, record, memory));
     }
   }
   if (computed) {
@@ -109,8 +110,9 @@ export async function runCell(
   return { record, computed, seconds: (performance.now() - started) / 1000 };
 }
 
-function explainArgs(cell: PlannedCell, pm: PlannedModel, sweep: ResolvedSweep): ExplainArgs {
+function explainArgs(cell: PlannedCell, pm: PlannedModel, sweep: ResolvedSweep, memory: number | undefined): ExplainArgs {
   return {
+    memory,
     model: pm.model,
     inputs: pm.inputs,
     targets: pm.targets,
@@ -129,6 +131,7 @@ async function runMetric(
   sweep: ResolvedSweep,
   attributions: Tensor,
   record: CellRecord,
+  memory: number | undefined,
 ): Promise<MetricRecord> {
   const t0 = performance.now();
   const base = { key, config: config.label };
@@ -148,6 +151,7 @@ async function runMetric(
       data: { ...pm.data, labels: pm.labels },
       seed: sweep.seed,
       batchSize: sweep.batchSize,
+      memory,
       biasRelevance: record.biasRelevance,
       pairs: pm.pair ? [{ id: `${pm.spec.name}~${pm.pair.id}`, a: pm.model, b: pm.pair.model }] : undefined,
     });

@@ -21,6 +21,8 @@ export interface SweepOptions {
   formats?: readonly ReportFormat[];
   /** The command line that resumes this sweep, for the interruption message. */
   resumeHint?: string;
+  /** Memory budget in bytes (default: core's, half the machine); batch sizes follow from it. */
+  memory?: number;
 }
 
 /** Exit code of a sweep stopped by a signal (128 + SIGINT), as shells expect. */
@@ -106,7 +108,7 @@ async function sweepLocked(sweep: ResolvedSweep, opts: SweepOptions, store: Swee
       if (opts.shouldStop()) break;
       const label = `${models[cell.model].spec.name} · ${cell.method.label}`;
       progress.start(label);
-      const outcome = await runCell(cell, models[cell.model], sweep, store, versions);
+      const outcome = await runCell(cell, models[cell.model], sweep, store, versions, opts.memory);
       store.touchLock();
       if (outcome.computed) computedCells++;
       else cachedCells++;

@@ -1,85 +1,100 @@
-import { createHash } from 'node:crypto';
 import type { LoadedModel } from '../model.js';
 import { validateInputs } from '../load-model.js';
-import { concatBatch, sizeOf, sliceBatch, type Tensor } from '../tensor.js';
-import { cachedSession, type OnnxSession, type SessionOptions } from './session.js';
+import { sizeOf, type Tensor } from '../tensor.js';
+import { logitGraph } from './logit-graph.js';
+import { runRows, rowsPerRun, streamRows, type RowBudget } from './rows.js';
+import { softmaxAt, softmaxInto } from './softmax.js';
 
-export interface ForwardOptions {
+export type OutputKind = 'logit' | 'probability';
+
+export interface ForwardOptions extends RowBudget {
   /** 'logit' (default) or 'probability' (softmax over the C outputs; a single output stays as is). */
-  output?: 'logit' | 'probability';
-  /** Rows per onnxruntime run: bounds memory. Default 256. */
-  batchSize?: number;
+  output?: OutputKind;
   intraOpNumThreads?: number;
 }
 
-export const DEFAULT_BATCH_SIZE = 256;
-
-const digests = new WeakMap<Uint8Array, string>();
-
-/** Content hash of ONNX bytes: the cache key, so a model rebuilt with new weights never reuses a stale session. */
-export function onnxDigest(bytes: Uint8Array): string {
-  let d = digests.get(bytes);
-  if (!d) {
-    d = createHash('sha256').update(bytes).digest('hex');
-    digests.set(bytes, d);
-  }
-  return d;
-}
-
-/** The cached session running a model's logit graph. */
-export function logitSession(model: Pick<LoadedModel, 'logitOnnx'>, opts: SessionOptions = {}): Promise<OnnxSession> {
-  return cachedSession(`logits:${onnxDigest(model.logitOnnx)}`, () => model.logitOnnx, opts);
-}
-
 /**
- * Runs the model's logit graph on onnxruntime in batches and returns [N, C] float32 logits
- * (or probabilities). Validates the inputs first (InputError on shape, dtype, NaN/Inf).
+ * Runs the model's logit graph on onnxruntime and returns [N, C] float32 logits (or
+ * probabilities). Validates the inputs first (InputError on shape, dtype, NaN/Inf).
  */
 export async function forward(model: LoadedModel, inputs: Tensor, opts: ForwardOptions = {}): Promise<Tensor> {
   validateInputs(model, inputs);
-  const session = await logitSession(model, { intraOpNumThreads: opts.intraOpNumThreads });
+  const graph = await logitGraph(model, { intraOpNumThreads: opts.intraOpNumThreads });
   const n = inputs.shape[0];
-  const fixed = session.fixedBatch;
-  const size = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_BATCH_SIZE));
-  const outName = session.outputNames[0];
-  let y: Tensor;
-  if (fixed === undefined) {
-    y = (await session.runBatched({ [model.inputName]: inputs }, size))[outName];
-  } else {
-    // A model exported with a fixed batch runs in chunks of exactly that size; the last one is zero-padded.
-    const parts: Tensor[] = [];
-    for (let start = 0; start < n; start += fixed) {
-      const end = Math.min(n, start + fixed);
-      let chunk = sliceBatch(inputs, start, end);
-      if (end - start < fixed) chunk = concatBatch([chunk, zeros(inputs, fixed - (end - start))]);
-      const out = (await session.run({ [model.inputName]: chunk }))[outName];
-      parts.push(sliceBatch(out, 0, end - start));
-    }
-    y = concatBatch(parts);
-  }
-  const c = y.shape.length <= 1 ? 1 : sizeOf(y.shape.slice(1));
-  const logits = Float32Array.from(y.data as ArrayLike<number>);
-  const out: Tensor = { dtype: 'float32', shape: [n, c], data: logits };
-  return opts.output === 'probability' && c > 1 ? softmaxRows(out) : out;
+  const outName = graph.session.outputNames[0];
+  let c = 0;
+  let out: Float32Array | undefined;
+  await runRows(graph, {
+    feeds: { [model.inputName]: inputs },
+    rows: n,
+    budget: opts,
+    consume(start, count, outputs) {
+      const y = outputs[outName];
+      c ||= y.shape.length <= 1 ? 1 : sizeOf(y.shape.slice(1));
+      out ??= new Float32Array(n * c);
+      out.set(y.data as ArrayLike<number> as Float32Array, start * c);
+    },
+  });
+  const logits: Tensor = { dtype: 'float32', shape: [n, c], data: out! };
+  if (opts.output !== 'probability' || c <= 1) return logits;
+  const p = new Float32Array(n * c);
+  softmaxInto(out!, c, p);
+  return { dtype: 'float32', shape: [n, c], data: p };
 }
 
-function zeros(like: Tensor, rows: number): Tensor {
-  const shape = [rows, ...like.shape.slice(1)];
-  const Ctor = like.data.constructor as new (n: number) => Tensor['data'];
-  return { dtype: like.dtype, shape, data: new Ctor(sizeOf(shape)) };
+/**
+ * f_t of every row: its target's logit, or probability with exactly forward()'s arithmetic, as a
+ * float64 holding forward()'s float32 value. For rows the caller built from inputs it has
+ * already validated (finite, the model's shape and dtype): no validation scan, and each run
+ * reads a view of `inputs`.
+ */
+export async function targetOutputs(model: LoadedModel, inputs: Tensor, targets: Int32Array, opts: ForwardOptions = {}): Promise<Float64Array> {
+  const graph = await logitGraph(model, { intraOpNumThreads: opts.intraOpNumThreads });
+  const outName = graph.session.outputNames[0];
+  const out = new Float64Array(inputs.shape[0]);
+  const probability = opts.output === 'probability';
+  await runRows(graph, {
+    feeds: { [model.inputName]: inputs },
+    rows: inputs.shape[0],
+    budget: opts,
+    consume(start, count, outputs) {
+      const y = outputs[outName];
+      const c = y.shape.length <= 1 ? 1 : sizeOf(y.shape.slice(1));
+      const v = y.data instanceof Float32Array ? y.data : Float32Array.from(y.data as ArrayLike<number>);
+      for (let i = 0; i < count; i++) {
+        const t = targets[start + i];
+        out[start + i] = probability && c > 1 ? Math.fround(softmaxAt(v, i * c, c, t)) : v[i * c + t];
+      }
+    },
+  });
+  return out;
 }
 
-/** Row-wise softmax, shifted by the row maximum so large logits do not overflow. */
-export function softmaxRows(t: Tensor): Tensor {
-  const [n, c] = t.shape;
-  const x = t.data as Float32Array;
-  const out = new Float32Array(n * c);
-  for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    for (let j = 0; j < c; j++) max = Math.max(max, x[i * c + j]);
-    let sum = 0;
-    for (let j = 0; j < c; j++) sum += Math.exp(x[i * c + j] - max);
-    for (let j = 0; j < c; j++) out[i * c + j] = Math.exp(x[i * c + j] - max) / sum;
-  }
-  return { dtype: 'float32', shape: [n, c], data: out };
+export interface ForwardStream extends RowBudget {
+  rows: number;
+  /** Writes row `row`'s input (a zero-filled view). */
+  fill(row: number, x: Float32Array): void;
+  /** Receives row `row`'s logits (a view valid only during the call). */
+  consume(row: number, logits: Float32Array): void;
+}
+
+/**
+ * Streams derived inputs through the model's own logit graph: forward-only methods and metrics
+ * run on any model onnxruntime can run, whether or not the IR can model it.
+ */
+export async function forwardRows(model: LoadedModel, s: ForwardStream): Promise<void> {
+  const graph = await logitGraph(model);
+  const outName = graph.session.outputNames[0];
+  await streamRows(graph, {
+    inputs: [{ name: model.inputName, shape: model.inputShape }],
+    rows: s.rows,
+    budget: s,
+    fill: (row, [x]) => s.fill(row, x),
+    consume: (row, o) => s.consume(row, o[outName]),
+  });
+}
+
+/** Rows per forward run of this model under the budget (metrics size their own row buffers by it). */
+export async function forwardBatchSize(model: LoadedModel, budget: RowBudget = {}): Promise<number> {
+  return rowsPerRun(await logitGraph(model), budget);
 }

@@ -36,18 +36,6 @@ describe('OnnxSession', () => {
     await s.dispose();
   });
 
-  it('runBatched splits on axis 0 and gives the same result as one run', async () => {
-    const s = await OnnxSession.create(writeOnnx(mlpGraph()), { intraOpNumThreads: 1 });
-    const x = input(7, 2);
-    const whole = await s.run({ x });
-    for (const batch of [1, 2, 3, 7, 100]) {
-      const parts = await s.runBatched({ x }, batch);
-      expect(parts.y.shape).toEqual([7, 3]);
-      expect(parts.y.data).toEqual(whole.y.data);
-    }
-    await s.dispose();
-  });
-
   it('passes int64 as BigInt64Array both ways', async () => {
     const g = emptyGraph({ name: 'x', shape: ['N', 3] });
     g.inputs[0].dtype = 'int64';

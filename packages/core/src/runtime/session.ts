@@ -1,7 +1,7 @@
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { BlameboardError, InputError, ModelLoadError, ModelRunError } from '../errors.js';
-import { concatBatch, sliceBatch, type Tensor } from '../tensor.js';
+import { BlameboardError, ModelLoadError, ModelRunError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
 import { fromOrt, toOrt } from './convert.js';
 import { disableOnnxruntimeTelemetry } from './telemetry.js';
 
@@ -31,11 +31,12 @@ export class OnnxSession {
     readonly outputNames: string[],
   ) {}
 
-  static async create(onnx: Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+  /** From ONNX bytes, or a file path (onnxruntime then reads the file itself: the bytes never sit in JS). */
+  static async create(onnx: Uint8Array | string, opts: SessionOptions = {}): Promise<OnnxSession> {
     disableOnnxruntimeTelemetry();
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(onnx, {
+      const options: ort.InferenceSession.SessionOptions = {
         intraOpNumThreads: opts.intraOpNumThreads ?? defaultThreads(),
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -43,7 +44,12 @@ export class OnnxSession {
         // Errors reach the user as one typed line; onnxruntime's own multi-line log (and its
         // warnings about constants a compiled graph leaves unused) would only bury it.
         logSeverityLevel: 4,
-      });
+        // Memory patterns pre-plan one block per input shape on top of the arena the first run
+        // already grew: about twice the peak memory per row (efficientnet_b0's gradient 172 vs
+        // 88 MB/row) for no measurable speed (docs/decisions.md, "Memory budget").
+        enableMemPattern: false,
+      };
+      session = typeof onnx === 'string' ? await ort.InferenceSession.create(onnx, options) : await ort.InferenceSession.create(onnx, options);
     } catch (e) {
       throw new ModelLoadError(`onnxruntime cannot load the model: ${firstLine(e)}`, { cause: e });
     }
@@ -81,28 +87,6 @@ export class OnnxSession {
     }
   }
 
-  /** Splits every feed on axis 0 into chunks of at most `batchSize` rows and concatenates the outputs. */
-  async runBatched(feeds: Record<string, Tensor>, batchSize: number): Promise<Record<string, Tensor>> {
-    const entries = Object.entries(feeds);
-    if (entries.length === 0) return this.run(feeds);
-    const n = entries[0][1].shape[0];
-    for (const [name, t] of entries) {
-      if (t.shape[0] !== n) throw new InputError(`feed '${name}' has ${t.shape[0]} rows but '${entries[0][0]}' has ${n}`);
-    }
-    const size = Math.max(1, Math.floor(batchSize));
-    if (n <= size) return this.run(feeds);
-    const parts: Record<string, Tensor>[] = [];
-    for (let start = 0; start < n; start += size) {
-      const end = Math.min(n, start + size);
-      const chunk: Record<string, Tensor> = {};
-      for (const [name, t] of entries) chunk[name] = sliceBatch(t, start, end);
-      parts.push(await this.run(chunk));
-    }
-    const out: Record<string, Tensor> = {};
-    for (const name of this.outputNames) out[name] = concatBatch(parts.map((p) => p[name]));
-    return out;
-  }
-
   dispose(): Promise<void> {
     if (this.released) return this.released;
     this.disposed = true;
@@ -122,10 +106,11 @@ export const MAX_CACHED_SESSIONS = 32;
 const cache = new Map<string, CacheEntry>();
 
 /**
- * The session for `key` (e.g. model sha256 + method configuration), built once from `build()`.
+ * The session for `key` (e.g. model sha256 + method configuration), built once from `build()`
+ * (ONNX bytes or a file path).
  * Kept in least-recently-used order; evicted sessions are released once idle.
  */
-export async function cachedSession(key: string, build: () => Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+export async function cachedSession(key: string, build: () => Uint8Array | string, opts: SessionOptions = {}): Promise<OnnxSession> {
   const threads = opts.intraOpNumThreads ?? defaultThreads();
   const hit = cache.get(key);
   if (hit && hit.threads === threads) {

@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import type * as TfCore from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
+import type { Tf } from './tf-namespace.js';
 import { patchWasmKernels } from './wasm-kernels.js';
 
-/** The tfjs-core namespace, as loaded at runtime (tfjs stays out of core's import-time cost). */
-export type Tf = typeof TfCore;
+export type { Tf } from './tf-namespace.js';
 
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
 

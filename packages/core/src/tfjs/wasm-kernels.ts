@@ -1,5 +1,5 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
-import type { Tf } from './backend.js';
+import type { Tf } from './tf-namespace.js';
 
 /**
  * Kernel fixes for @tensorflow/tfjs-backend-wasm 4.22.0.

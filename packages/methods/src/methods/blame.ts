@@ -1,20 +1,21 @@
 import {
+  forward,
   linearLayers,
   sizeOf,
+  softmaxInto,
+  streamRows,
   UsageError,
-  validateInputs,
   type BackwardRule,
   type IrNode,
   type LoadedModel,
+  type RowBudget,
   type RuleSet,
   type Tensor,
 } from '@blameboard/core';
 import { staticDims } from '../rules/attributes.js';
-import { compiledHandle, DEFAULT_BATCH_SIZE, requireGraph } from '../compiled.js';
-import { allLogits } from '../forward-rows.js';
+import { compiledHandle, requireGraph } from '../compiled.js';
 import { GRADIENT_RULES, ruleFromTable } from '../rules/gradient/index.js';
 import { reluMaxPoolGradients } from '../rules/gradient/relu-maxpool.js';
-import { streamRows } from '../row-stream.js';
 import type { AttributionMethod } from '../types.js';
 
 /**
@@ -38,26 +39,20 @@ function blameRules(): RuleSet {
   };
 }
 
-function softmaxRows(logits: Float32Array, c: number): Float64Array {
-  const out = new Float64Array(logits.length);
-  for (let r = 0; r < logits.length / c; r++) {
-    let max = -Infinity;
-    for (let k = 0; k < c; k++) max = Math.max(max, logits[r * c + k]);
-    let sum = 0;
-    for (let k = 0; k < c; k++) sum += out[r * c + k] = Math.exp(logits[r * c + k] - max);
-    for (let k = 0; k < c; k++) out[r * c + k] /= sum;
-  }
+/** Softmax of [n, C] logits, in float64 (the prior is averaged over many rows). */
+function probabilities(logits: Tensor): Float64Array {
+  const out = new Float64Array(logits.data.length);
+  softmaxInto(logits.data as Float32Array, logits.shape[1], out);
   return out;
 }
 
 /** p̄ per sample: the mean softmax over the reference set (`dataset`), or the sample's own (`prediction`). */
-async function priors(model: LoadedModel, inputs: Tensor, prior: string, reference: Tensor | undefined, batchSize?: number): Promise<Float64Array> {
+async function priors(model: LoadedModel, inputs: Tensor, prior: string, reference: Tensor | undefined, budget: RowBudget): Promise<Float64Array> {
   const c = model.outputSize;
   const n = inputs.shape[0];
-  if (prior === 'prediction') return softmaxRows(await allLogits(model, inputs, batchSize), c);
+  if (prior === 'prediction') return probabilities(await forward(model, inputs, budget));
   const ref = reference ?? inputs;
-  if (reference) validateInputs(model, reference);
-  const p = softmaxRows(await allLogits(model, ref, batchSize), c);
+  const p = probabilities(await forward(model, ref, budget));
   const mean = new Float64Array(c);
   for (let r = 0; r < ref.shape[0]; r++) for (let k = 0; k < c; k++) mean[k] += p[r * c + k] / ref.shape[0];
   const out = new Float64Array(n * c);
@@ -78,7 +73,7 @@ export const blame: AttributionMethod = {
     { name: 'prior', type: 'string', description: 'p̄: mean softmax over the reference set (dataset) or the sample’s own softmax (prediction)', default: 'dataset', choices: ['dataset', 'prediction'] },
     { name: 'reference', type: 'string', description: 'dataset whose samples form the dataset prior (the runner loads it into data.reference); default: the explained inputs' },
   ],
-  async explain({ model, inputs, targets, params, data, batchSize }) {
+  async explain({ model, inputs, targets, params, data, batchSize, memory }) {
     const graph = requireGraph(model, 'blame');
     const first = linearLayers(graph)[0];
     if (!first) throw new UsageError(`method 'blame' needs a linear layer (Conv/Gemm/MatMul) and model '${model.id}' has none`);
@@ -90,19 +85,17 @@ export const blame: AttributionMethod = {
       throw new UsageError(`method 'blame' needs the first linear layer to read the input (reshaped at most); '${first.name}' reads ${layerPer} values per sample, the input has ${per}`);
     }
     const c = model.outputSize;
-    const p = await priors(model, inputs, params.prior as string, data?.reference, batchSize);
+    const p = await priors(model, inputs, params.prior as string, data?.reference, { batchSize, memory });
     const { input, seed } = handle.meta.inputNames;
     const x = inputs.data as Float32Array;
     const out = new Float32Array(x.length);
-    await streamRows({
-      session: handle.session,
-      fixedBatch: handle.fixedBatch,
+    await streamRows(handle, {
       inputs: [
         { name: input, shape: model.inputShape },
         { name: seed, shape: [c] },
       ],
       rows: inputs.shape[0],
-      batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
+      budget: { batchSize, memory },
       fill: (row, [xRow, s]) => {
         xRow.set(x.subarray(row * per, (row + 1) * per));
         for (let k = 0; k < c; k++) s[k] = p[row * c + k] - (k === targets[row] ? 1 : 0);

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, sizeOf, type Tensor } from '@blameboard/core';
+import { disposeSessions, float32, sizeOf, targetOutputs as targetLogits, type Tensor } from '@blameboard/core';
 import { explain } from '../registry.js';
-import { targetLogits } from '../forward-rows.js';
 import { graphOf, int, ints, node, randomTensor } from '../test-utils/graphs.js';
 import { modelFrom, residualNet, smallCnn, smoothMlp } from '../test-utils/models.js';
 

@@ -1,8 +1,7 @@
-import { sizeOf } from '@blameboard/core';
+import { runRows, sizeOf } from '@blameboard/core';
 import { baselineParam, baselineSpec, blurSigmaParam, makeBaseline, seedParam } from '../baselines.js';
-import { compiledHandle, DEFAULT_BATCH_SIZE, float32Feed, oneHot } from '../compiled.js';
+import { compiledHandle, float32Feed, oneHot } from '../compiled.js';
 import { deepLiftRules } from '../rules/deeplift.js';
-import { runChunks } from '../row-stream.js';
 import type { AttributionMethod } from '../types.js';
 
 /**
@@ -14,7 +13,7 @@ export const deeplift: AttributionMethod = {
   description: 'DeepLIFT Rescale: (x − x′) ⊙ multipliers Δy/Δz through each nonlinearity (Captum DeepLift)',
   kind: 'compiled',
   params: [baselineParam(), blurSigmaParam, seedParam],
-  async explain({ model, inputs, targets, params, data, batchSize }) {
+  async explain({ model, inputs, targets, params, data, batchSize, memory }) {
     const baseline = makeBaseline(baselineSpec(params.baseline), inputs, { data, seed: params.seed as number, blurSigma: params.blurSigma as number });
     const handle = await compiledHandle(model, 'deeplift', 'deeplift-rescale', () => deepLiftRules(), { start: 'seed-input', withBaseline: true });
     const names = handle.meta.inputNames;
@@ -23,12 +22,10 @@ export const deeplift: AttributionMethod = {
     const x = inputs.data as Float32Array;
     const b = baseline.data as Float32Array;
     const out = new Float32Array(n * per);
-    await runChunks({
-      session: handle.session,
-      fixedBatch: handle.fixedBatch,
+    await runRows(handle, {
       feeds: { [names.input]: float32Feed(inputs), [names.seed]: oneHot(targets, model.outputSize), [names.baseline!]: baseline },
       rows: n,
-      batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
+      budget: { batchSize, memory },
       consume: (start, count, o) => {
         const m = o[handle.meta.outputNames[0]].data as Float32Array;
         const offset = start * per;

@@ -7,8 +7,8 @@ export const gradientXInput: AttributionMethod = {
   description: 'x ⊙ ∂f_t/∂x (Captum InputXGradient)',
   kind: 'compiled',
   params: [],
-  async explain({ model, inputs, targets, batchSize }) {
-    const { gradients } = await inputGradients(model, inputs, targets, 'gradient-x-input', batchSize);
+  async explain({ model, inputs, targets, batchSize, memory }) {
+    const { gradients } = await inputGradients(model, inputs, targets, 'gradient-x-input', { batchSize, memory });
     const d = gradients.data as Float32Array;
     const x = inputs.data as Float32Array;
     for (let i = 0; i < d.length; i++) d[i] *= x[i];

@@ -21,7 +21,7 @@ export const integratedGradients: AttributionMethod = {
     { name: 'batchSize', type: 'integer', description: 'rows (sample × step) per onnxruntime run; bounds memory (at most 65536)', min: 1, max: 65536 },
     seedParam,
   ],
-  async explain({ model, inputs, targets, params, data, batchSize }) {
+  async explain({ model, inputs, targets, params, data, batchSize, memory }) {
     const steps = params.steps as number;
     const { alphas, weights } = quadrature(params.rule as IntegrationRule, steps);
     const baseline = makeBaseline(baselineSpec(params.baseline), inputs, { data, seed: params.seed as number, blurSigma: params.blurSigma as number });
@@ -34,7 +34,7 @@ export const integratedGradients: AttributionMethod = {
       model,
       methodId: 'integrated-gradients',
       rows: n * steps,
-      batchSize: (params.batchSize as number | undefined) ?? batchSize,
+      budget: { batchSize: (params.batchSize as number | undefined) ?? batchSize, memory },
       fill: (row, xRow) => {
         const i = Math.floor(row / steps);
         const alpha = alphas[row % steps];

@@ -1,6 +1,5 @@
-import { foldBatchNorm, linearLayers, sizeOf, UsageError, type BatchNormMerge, type IrGraph, type Tensor } from '@blameboard/core';
-import { compiledHandle, DEFAULT_BATCH_SIZE, float32Feed, oneHot, requireGraph } from '../compiled.js';
-import { runChunks } from '../row-stream.js';
+import { foldBatchNorm, linearLayers, runRows, sizeOf, UsageError, type BatchNormMerge, type IrGraph, type Tensor } from '@blameboard/core';
+import { compiledHandle, float32Feed, oneHot, requireGraph } from '../compiled.js';
 import { parseBound, type RuleParams } from '../rules/lrp/composites.js';
 import type { Bound } from '../rules/lrp/z-box.js';
 import { biasOutputName, lrpRuleSet, type LrpSettings } from '../rules/lrp/ruleset.js';
@@ -81,12 +80,10 @@ export async function explainWithLrp(
   const biasNames = layers.map((_, i) => meta.extraOutputs[biasOutputName(i)]);
   const bias = layers.map(() => new Array<number>(n).fill(0));
 
-  await runChunks({
-    session: handle.session,
-    fixedBatch: handle.fixedBatch,
+  await runRows(handle, {
     feeds: { [meta.inputNames.input]: float32Feed(inputs), [meta.inputNames.seed]: oneHot(targets, classes) },
     rows: n,
-    batchSize: request.batchSize ?? DEFAULT_BATCH_SIZE,
+    budget: request,
     consume(start, count, outputs) {
       attributions.set(outputs[meta.outputNames[0]].data as Float32Array, start * per);
       biasNames.forEach((name, i) => {

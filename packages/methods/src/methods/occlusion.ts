@@ -1,6 +1,5 @@
-import { sizeOf } from '@blameboard/core';
+import { forwardRows, sizeOf, targetOutputs } from '@blameboard/core';
 import { baselineParam, baselineSpec, blurSigmaParam, makeBaseline, seedParam } from '../baselines.js';
-import { streamForward, targetLogits } from '../forward-rows.js';
 import type { AttributionMethod } from '../types.js';
 
 /**
@@ -55,7 +54,7 @@ export const occlusion: AttributionMethod = {
     blurSigmaParam,
     seedParam,
   ],
-  async explain({ model, inputs, targets, params, data, batchSize }) {
+  async explain({ model, inputs, targets, params, data, batchSize, memory }) {
     const window = params.window as number;
     const stride = (params.stride as number | undefined) ?? window;
     const sampleShape = inputs.shape.slice(1);
@@ -64,16 +63,16 @@ export const occlusion: AttributionMethod = {
     const counts = new Float64Array(per);
     for (const cells of windows) for (const k of cells) counts[k]++;
     const baseline = makeBaseline(baselineSpec(params.baseline), inputs, { data, seed: params.seed as number, blurSigma: params.blurSigma as number });
-    const full = await targetLogits(model, inputs, targets, batchSize);
+    const full = await targetOutputs(model, inputs, targets, { batchSize, memory });
     const x = inputs.data as Float32Array;
     const b = baseline.data as Float32Array;
     const n = inputs.shape[0];
     const sums = new Float64Array(n * per);
     const m = windows.length;
-    await streamForward({
-      model,
+    await forwardRows(model, {
       rows: n * m,
       batchSize,
+      memory,
       fill: (row, xRow) => {
         const i = Math.floor(row / m);
         const o = i * per;

@@ -19,7 +19,7 @@ export const smoothgrad: AttributionMethod = {
     { name: 'multiplyByInput', type: 'boolean', description: 'aggregate (x + ε) ⊙ ∇f_t(x + ε) instead (Captum NoiseTunnel over InputXGradient)', default: false },
     seedParam,
   ],
-  async explain({ model, inputs, targets, params, batchSize }) {
+  async explain({ model, inputs, targets, params, batchSize, memory }) {
     const samples = params.samples as number;
     const noise = params.noise as number;
     const variant = params.variant as 'mean' | 'squared' | 'var';
@@ -45,7 +45,7 @@ export const smoothgrad: AttributionMethod = {
       model,
       methodId: 'smoothgrad',
       rows: n * samples,
-      batchSize,
+      budget: { batchSize, memory },
       fill: (row, xRow) => {
         const i = Math.floor(row / samples);
         const o = i * per;

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions } from '@blameboard/core';
+import { disposeSessions, targetOutputs as targetLogits } from '@blameboard/core';
 import { explain } from '../registry.js';
-import { targetLogits } from '../forward-rows.js';
 import { randomTensor } from '../test-utils/graphs.js';
 import { modelFrom, smallCnn } from '../test-utils/models.js';
 

@@ -1,5 +1,4 @@
-import { sizeOf } from '@blameboard/core';
-import { targetLogits } from '../forward-rows.js';
+import { sizeOf, targetOutputs } from '@blameboard/core';
 import type { AttributionMethod } from '../types.js';
 
 /**
@@ -11,8 +10,8 @@ export const uniform: AttributionMethod = {
   description: 'control: f_t(x)/d on every feature (conservative and uninformative)',
   kind: 'forward',
   params: [],
-  async explain({ model, inputs, targets, batchSize }) {
-    const f = await targetLogits(model, inputs, targets, batchSize);
+  async explain({ model, inputs, targets, batchSize, memory }) {
+    const f = await targetOutputs(model, inputs, targets, { batchSize, memory });
     const per = sizeOf(inputs.shape.slice(1));
     const out = new Float32Array(inputs.data.length);
     for (let i = 0; i < f.length; i++) out.fill(f[i] / per, i * per, (i + 1) * per);

@@ -1,5 +1,6 @@
 import type { IrGraph } from '../../ir/types.js';
 import { writeOnnx } from '../../onnx/write.js';
+import { runAll, sessionGraph } from '../../runtime/rows.js';
 import { OnnxSession } from '../../runtime/session.js';
 import type { Tensor } from '../../tensor.js';
 import { toFloat64Graph } from './float64-graph.js';
@@ -24,7 +25,7 @@ export async function finiteDifferences(graph: IrGraph, x: Tensor, targets: Int3
       }
     }
     const feed: Tensor = { dtype: 'float64', shape: [2 * n * d, ...rest], data: rows };
-    const out = (await session.runBatched({ [session.inputNames[0]]: feed }, session.fixedBatch ?? 1024))[session.outputNames[0]];
+    const out = (await runAll(sessionGraph(session, rest, undefined, 8), { [session.inputNames[0]]: feed }, { batchSize: 1024 }))[session.outputNames[0]];
     const classes = out.shape[1];
     const y = out.data as Float64Array;
     const grad = new Float64Array(n * d);
