@@ -77,22 +77,26 @@ export interface CellCost {
   extraRssBytes: number | null;
 }
 
-/** One (model, method configuration): one leaderboard row. */
-export interface CellResult {
-  /** Content key: model bytes, sample set, method id + resolved parameters, package versions. */
-  key: string;
-  model: string;
-  /** The config's method entry this cell comes from (its label). */
+/** One method configuration of a sweep: a leaderboard row on every model. */
+export interface MethodConfiguration {
+  /** The config's method entry it comes from (its label): the best γ is chosen within a family. */
   family: string;
   method: string;
   /** Resolved parameters (defaults filled). */
   params: Record<string, unknown>;
-  /** The values of the family's grid axes for this cell, e.g. { gamma: 0.25 }. */
+  /** The values of the family's grid axes for this configuration, e.g. { gamma: 0.25 }. */
   axes: Record<string, unknown>;
   /** Row label: the family label and the axes. */
   label: string;
   /** Control methods (uniform, edge, random) are shown as such. */
   control: boolean;
+}
+
+/** One (model, method configuration): one leaderboard row. */
+export interface CellResult extends MethodConfiguration {
+  /** Content key: model bytes, sample set, method id + resolved parameters, package versions. */
+  key: string;
+  model: string;
   status: CellStatus;
   reason?: string;
   metrics: CellMetricResult[];

@@ -5,7 +5,7 @@ import { parseJsonText, resolveParams, UsageError, type ParamSpec } from '@blame
 import { getMethod } from '@blameboard/methods';
 import { parsePreprocess, type PreprocessSpec } from '@blameboard/datasets';
 import { getMetric } from '@blameboard/metrics';
-import type { MetricConfig } from '@blameboard/reports';
+import type { MethodConfiguration, MetricConfig } from '@blameboard/reports';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { sweepSchema } from './schema.js';
 
@@ -34,17 +34,8 @@ export interface ModelSpec {
   pointer: string;
 }
 
-/** One method configuration: a leaderboard row on every model. */
-export interface MethodConfig {
-  /** The config entry's label: rows of one family share it (the best γ is chosen per family). */
-  family: string;
-  method: string;
-  /** Resolved parameters, defaults filled. */
-  params: Record<string, unknown>;
-  /** The grid values of this configuration. */
-  axes: Record<string, unknown>;
-  label: string;
-  control: boolean;
+/** One method configuration with the JSON pointer of the config entry it came from (errors name it). */
+export interface MethodConfig extends MethodConfiguration {
   pointer: string;
 }
 

@@ -74,16 +74,10 @@ async function sweepLocked(sweep: ResolvedSweep, opts: SweepOptions, store: Swee
     heatmapSamples: sweep.heatmapSamples,
     models: models.map(modelInfo),
     metricConfigs: sweep.metrics,
-    cells: cells.map((c) => ({
-      key: c.key,
-      model: models[c.model].spec.name,
-      family: c.method.family,
-      method: c.method.method,
-      params: c.method.params,
-      axes: c.method.axes,
-      label: c.method.label,
-      control: c.method.control,
-    })),
+    cells: cells.map((c) => {
+      const { pointer: _pointer, ...configuration } = c.method;
+      return { key: c.key, model: models[c.model].spec.name, ...configuration };
+    }),
     shard: shard ? `${shard.k}/${shard.n}` : null,
     owned: owned.map((c) => c.key),
   };

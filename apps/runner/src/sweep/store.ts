@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { InputError, loadNpy, UsageError, writeFileAtomic, writeNpy, type Tensor } from '@blameboard/core';
-import type { CellStatus, Direction, MetricConfig, MetricStatus, ModelInfo, RunRecord } from '@blameboard/reports';
+import type { CellStatus, Direction, MethodConfiguration, MetricConfig, MetricStatus, ModelInfo, RunRecord } from '@blameboard/reports';
 
 /**
  * A sweep's folder:
@@ -49,16 +49,10 @@ export interface MetricRecord {
 }
 
 /** One planned cell as the manifest keeps it: enough to rebuild results without loading a model. */
-export interface ManifestCell {
+export interface ManifestCell extends MethodConfiguration {
   key: string;
   /** ModelInfo.id. */
   model: string;
-  family: string;
-  method: string;
-  params: Record<string, unknown>;
-  axes: Record<string, unknown>;
-  label: string;
-  control: boolean;
 }
 
 /**
