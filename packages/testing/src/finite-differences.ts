@@ -1,8 +1,4 @@
-import type { IrGraph } from '../../ir/types.js';
-import { writeOnnx } from '../../onnx/write.js';
-import { runAll, sessionGraph } from '../../runtime/rows.js';
-import { OnnxSession } from '../../runtime/session.js';
-import type { Tensor } from '../../tensor.js';
+import { type IrGraph, OnnxSession, runAll, sessionGraph, type Tensor, writeOnnx } from '@blameboard/core';
 import { toFloat64Graph } from './float64-graph.js';
 
 /**

@@ -1,6 +1,4 @@
-import type { Attribute, IrGraph, IrNode } from '../../ir/types.js';
-import { inferShapes } from '../../ir/shape-inference.js';
-import type { Tensor } from '../../tensor.js';
+import { type Attribute, inferShapes, type IrGraph, type IrNode, type Tensor } from '@blameboard/core';
 
 /**
  * A float64 twin of an IR graph for onnxruntime, so finite differences can be taken with

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceLrp, type RefLayer, type RefOptions } from './lrp-reference.js';
 
 // The reference must itself reproduce Captum before it may judge the compiled graphs.
-const vectors = JSON.parse(readFileSync(new URL('../../fixtures/reference/vectors.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../../methods/fixtures/reference/vectors.json', import.meta.url), 'utf8')) as {
   cases: { model: string; method: string; params: Record<string, unknown>; input: unknown; expected: unknown; atol: number }[];
 };
 const lrpCases = vectors.cases.filter((c) => c.method === 'lrp');

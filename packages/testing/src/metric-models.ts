@@ -65,7 +65,7 @@ export function uniformInputs(shape: number[], seed: number, low = 0, high = 1):
 
 /** The reference pair of seed 004 (Sundararajan et al.): relu(relu(x1) − 1 − relu(x2)) and relu(relu(x1 − 1) − relu(x2)). */
 export async function equivalentReferencePair(): Promise<{ a: LoadedModel; b: LoadedModel }> {
-  const dir = new URL('./fixtures/', import.meta.url);
+  const dir = new URL('../fixtures/', import.meta.url);
   const load = (name: string) => loadModel(fileURLToPath(new URL(name, dir)));
   return { a: await load('equivalent-a.onnx'), b: await load('equivalent-b.onnx') };
 }

@@ -1,5 +1,5 @@
-import type { Rng } from '../../rng.js';
-import { a, int64, randn, type GraphSpec } from './graphs.js';
+import type { Rng } from '@blameboard/core';
+import { a, int64, randn, type GraphSpec } from './spec-graphs.js';
 
 /**
  * One small graph per operator variant the tfjs executor must get right (groups, pads, strides,

@@ -1,12 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Attribute, Dim, IrGraph, IrNode } from '../../ir/types.js';
-import { UnsupportedOperatorError } from '../../errors.js';
-import { inferShapes } from '../../ir/shape-inference.js';
-import { readOnnx } from '../../onnx/read.js';
-import { Rng } from '../../rng.js';
-import { sizeOf, type Tensor } from '../../tensor.js';
+import { type Attribute, type Dim, inferShapes, type IrGraph, type IrNode, readOnnx, Rng, sizeOf, type Tensor, UnsupportedOperatorError } from '@blameboard/core';
 
 /** Small IR graphs built by hand, so every operator variant can be held against onnxruntime. */
 
@@ -76,7 +71,7 @@ export function int64(values: number[]): Tensor {
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const REFERENCE_DIR = '/work/shared/reference';
-const CORE_FIXTURES = join(here, '..', '..', '..', 'fixtures');
+const CORE_FIXTURES = join(here, '..', '..', 'core', 'fixtures');
 
 /** Every reference model and every ONNX fixture of core (their set grows as models are added). */
 export function referenceModels(): { name: string; bytes: Uint8Array; graph: IrGraph }[] {

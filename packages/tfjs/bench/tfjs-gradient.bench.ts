@@ -1,14 +1,14 @@
 /**
  * tf.grad through the tfjs executor on a LeNet-sized CNN, batch 256: the wasm backend (with
  * Blameboard's JS MaxPoolGrad) against the cpu backend. Run:
- *   cd packages/core && npx vitest bench --run bench/tfjs-gradient.bench.ts
+ *   cd packages/tfjs && npx vitest bench --run bench/tfjs-gradient.bench.ts
  */
 import { bench, describe } from 'vitest';
-import { Rng } from '../src/rng.js';
-import { ensureBackend, getTf } from '../src/tfjs/backend.js';
-import { tfForward } from '../src/tfjs/forward.js';
-import { tfGradient } from '../src/tfjs/gradient.js';
-import { a, buildGraph, randn } from '../src/tfjs/test-utils/graphs.js';
+import { Rng } from '@blameboard/core';
+import { ensureBackend, getTf } from '../src/backend.js';
+import { tfForward } from '../src/forward.js';
+import { tfGradient } from '../src/gradient.js';
+import { a, buildGraph, randn } from '@blameboard/testing/spec-graphs';
 
 const rng = new Rng(1);
 const graph = buildGraph({

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '@blameboard/core';
 import type { Tf } from './tf-namespace.js';
 import { patchWasmKernels } from './wasm-kernels.js';
 

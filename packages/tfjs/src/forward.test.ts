@@ -1,14 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { UnsupportedOperatorError } from '../errors.js';
-import { writeOnnx } from '../onnx/write.js';
-import { Rng } from '../rng.js';
-import { OnnxSession } from '../runtime/session.js';
-import type { Tensor } from '../tensor.js';
-import type { IrGraph } from '../ir/types.js';
+import { type IrGraph, OnnxSession, Rng, type Tensor, UnsupportedOperatorError, writeOnnx } from '@blameboard/core';
 import { initTfjs } from './backend.js';
 import { tfForward } from './forward.js';
-import { buildGraph, randn, referenceModels, sampleShape } from './test-utils/graphs.js';
-import { opCases } from './test-utils/op-cases.js';
+import { buildGraph, randn, referenceModels, sampleShape } from '@blameboard/testing/spec-graphs';
+import { opCases } from '@blameboard/testing/op-cases';
 
 const sessions: OnnxSession[] = [];
 afterAll(async () => {

@@ -1,8 +1,5 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { InputError, UnsupportedOperatorError } from '../errors.js';
-import type { UnsupportedOp } from '../errors.js';
-import type { IrGraph, IrNode } from '../ir/types.js';
-import type { Tensor } from '../tensor.js';
+import { InputError, type IrGraph, type IrNode, type Tensor, type UnsupportedOp, UnsupportedOperatorError } from '@blameboard/core';
 import { getTf } from './backend.js';
 import type { Tf } from './backend.js';
 import { OPS } from './onnx-ops.js';

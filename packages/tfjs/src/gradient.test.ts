@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
-import type { IrGraph } from '../ir/types.js';
-import { Rng } from '../rng.js';
-import type { Tensor } from '../tensor.js';
+import { InputError, type IrGraph, Rng, type Tensor } from '@blameboard/core';
 import { getTf, initTfjs } from './backend.js';
 import { tfForward } from './forward.js';
 import { tfGradient } from './gradient.js';
-import { finiteDifferences, forward64 } from './test-utils/finite-differences.js';
-import { buildGraph, randn, REFERENCE_DIR, referenceModels, sampleShape } from './test-utils/graphs.js';
-import { opCases } from './test-utils/op-cases.js';
+import { finiteDifferences, forward64 } from '@blameboard/testing/finite-differences';
+import { buildGraph, randn, REFERENCE_DIR, referenceModels, sampleShape } from '@blameboard/testing/spec-graphs';
+import { opCases } from '@blameboard/testing/op-cases';
 
 const rng = new Rng(11);
 

@@ -1,7 +1,5 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { InputError } from '../errors.js';
-import type { IrGraph } from '../ir/types.js';
-import type { Tensor } from '../tensor.js';
+import { InputError, type IrGraph, type Tensor } from '@blameboard/core';
 import { getTf } from './backend.js';
 import type { Tf } from './backend.js';
 import { inputToTf, runGraph } from './forward.js';

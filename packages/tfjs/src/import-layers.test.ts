@@ -5,18 +5,12 @@ import { dirname, join } from 'node:path';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelLoadError, UnsupportedOperatorError } from '../errors.js';
-import { loadModel } from '../load-model.js';
-import { readOnnx } from '../onnx/read.js';
-import { writeOnnx } from '../onnx/write.js';
-import { Rng } from '../rng.js';
-import { OnnxSession } from '../runtime/session.js';
-import type { IrGraph } from '../ir/types.js';
-import type { Tensor } from '../tensor.js';
+import { type IrGraph, ModelLoadError, OnnxSession, readOnnx, Rng, type Tensor, UnsupportedOperatorError, writeOnnx } from '@blameboard/core';
 import { getTf, type Tf } from './backend.js';
 import { tfForward } from './forward.js';
-import { importLayersModel } from './import-layers.js';
+import { convertLayersModel, importLayersModel } from './import-layers.js';
 import { fileSaveHandler } from './layers-io.js';
+import { loadTfjsModel } from './load.js';
 
 let tf: Tf;
 let tfl: typeof TfLayers;
@@ -155,8 +149,119 @@ describe('importLayersModel equals model.predict', () => {
   });
 });
 
-describe('loadModel on a tfjs model.json', () => {
-  it('goes through the importer: NCHW input shape, trailing softmax stripped for the logits', async () => {
+describe('the layout convention: the graph a PyTorch export of the same network would be', () => {
+  /** Every layer kind the zoo uses, with C > 1 before Flatten so the Dense rows' order matters. */
+  function exampleCnn(): TfLayers.LayersModel {
+    const input = tfl.input({ shape: [10, 10, 2] });
+    let h = tfl.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', name: 'c1' }).apply(input) as TfLayers.SymbolicTensor;
+    h = tfl.layers.batchNormalization({ name: 'bn' }).apply(h) as TfLayers.SymbolicTensor;
+    const r = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'c2' }).apply(h) as TfLayers.SymbolicTensor;
+    h = tfl.layers.add().apply([r, h]) as TfLayers.SymbolicTensor;
+    h = tfl.layers.reLU().apply(h) as TfLayers.SymbolicTensor;
+    h = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(h) as TfLayers.SymbolicTensor;
+    h = tfl.layers.averagePooling2d({ poolSize: 2 }).apply(h) as TfLayers.SymbolicTensor;
+    h = tfl.layers.flatten().apply(h) as TfLayers.SymbolicTensor;
+    h = tfl.layers.dense({ units: 6, activation: 'relu' }).apply(h) as TfLayers.SymbolicTensor;
+    const out = tfl.layers.dense({ units: 4 }).apply(h) as TfLayers.SymbolicTensor;
+    return tfl.model({ inputs: input, outputs: out });
+  }
+
+  async function runOrt(graph: IrGraph, x: Tensor): Promise<Float32Array> {
+    const session = await OnnxSession.create(writeOnnx(graph), { intraOpNumThreads: 1 });
+    sessions.push(session);
+    return (await session.run({ [session.inputNames[0]]: x }))[session.outputNames[0]].data as Float32Array;
+  }
+
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+  it('an NHWC CNN becomes NCHW with no Transpose: Flatten in (c, h, w) order, the Dense rows permuted', async () => {
+    const model = exampleCnn();
+    randomizeWeights(model);
+    const graph = convertLayersModel(model, { name: 'example', outputName: 'logits' });
+    expect(graph.opsetVersion).toBe(13);
+    expect(graph.name).toBe('example');
+    expect(graph.inputs[0].shape).toEqual(['N', 2, 10, 10]);
+    expect(graph.outputs[0].name).toBe('logits');
+    expect(graph.nodes.map((n) => n.opType)).toEqual([
+      'Conv', 'Relu', 'BatchNormalization', 'Conv', 'Add', 'Relu', 'MaxPool', 'AveragePool', 'Flatten', 'Gemm', 'Relu', 'Gemm',
+    ]);
+    const conv = graph.nodes.find((n) => n.opType === 'Conv' && n.name === 'c2')!;
+    expect(conv.attributes.pads).toEqual({ type: 'ints', value: [1, 1, 1, 1] });
+    expect(graph.initializers.get(conv.inputs[1])!.shape).toEqual([3, 3, 3, 3]);
+
+    const shape = [20, 10, 10, 2];
+    const x = Float32Array.from({ length: 20 * 200 }, () => rng.normal());
+    const want = (model.predict(tf.tensor(x, shape)) as TfCore.Tensor).dataSync() as Float32Array;
+    const got = await runOrt(graph, toNchw(x, shape));
+    expect(got.length).toBe(want.length);
+    expect(maxDiff(got, want)).toBeLessThan(1e-4);
+    // The permutation is needed: the Dense kernel merely transposed reads the features in the
+    // wrong order and the outputs differ visibly.
+    const gemm = graph.nodes.find((n) => n.opType === 'Gemm')!;
+    const kernel = model.layers.find((l) => l.getClassName() === 'Dense')!.getWeights()[0];
+    const [fin, fout] = kernel.shape;
+    const k = kernel.dataSync() as Float32Array;
+    const plain = graph.initializers.get(gemm.inputs[1])!;
+    const unpermuted = { ...graph, initializers: new Map(graph.initializers) };
+    unpermuted.initializers.set(gemm.inputs[1], { ...plain, data: Float32Array.from({ length: fin * fout }, (_, i) => k[(i % fin) * fout + Math.floor(i / fin)]) });
+    expect(maxDiff(await runOrt(unpermuted, toNchw(x, shape)), want)).toBeGreaterThan(1e-2);
+  });
+
+  it('a flat-input MLP: Gemm with transB, nothing permuted, the output named as asked', async () => {
+    const model = tfl.sequential({
+      layers: [tfl.layers.dense({ inputShape: [5], units: 4, activation: 'relu' }), tfl.layers.dense({ units: 2 })],
+    });
+    randomizeWeights(model);
+    const graph = convertLayersModel(model, { name: 'mlp', outputName: 'output' });
+    expect(graph.outputs[0].name).toBe('output');
+    expect(graph.nodes.map((n) => n.opType)).toEqual(['Gemm', 'Relu', 'Gemm']);
+    expect(graph.nodes[0].attributes.transB).toEqual({ type: 'int', value: 1 });
+    const x = Float32Array.from({ length: 8 * 5 }, () => rng.normal());
+    const want = (model.predict(tf.tensor(x, [8, 5])) as TfCore.Tensor).dataSync() as Float32Array;
+    expect(maxDiff(await runOrt(graph, { dtype: 'float32', shape: [8, 5], data: x }), want)).toBeLessThan(1e-5);
+  });
+
+  it('a flattened image that reaches no Dense layer (a Concatenate, the output) is transposed to NHWC first', async () => {
+    const input = tfl.input({ shape: [4, 3, 2] });
+    const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 2, name: 'conv' }).apply(input) as TfLayers.SymbolicTensor;
+    const flat = tfl.layers.flatten({ name: 'flat' }).apply(conv) as TfLayers.SymbolicTensor;
+    const dense = tfl.layers.dense({ units: 2 }).apply(flat) as TfLayers.SymbolicTensor;
+    const joined = tfl.layers.concatenate().apply([flat, dense]) as TfLayers.SymbolicTensor;
+    const graph = await expectImportMatchesPredict(tfl.model({ inputs: input, outputs: joined }), 'flatten-to-concat');
+    expect(graph.nodes.filter((n) => n.opType === 'Transpose').map((n) => n.name)).toEqual(['flat_to_nhwc']);
+
+    const asOutput = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [4, 3, 2], filters: 3, kernelSize: 2 }), tfl.layers.flatten()] });
+    const graph2 = await expectImportMatchesPredict(asOutput, 'flatten-as-output');
+    expect(graph2.nodes.map((n) => n.opType)).toEqual(['Conv', 'Transpose', 'Flatten']);
+  });
+
+  it('a Flatten reaching Dense layers through Dropout is permuted, without a Transpose', async () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [5, 4, 2], filters: 3, kernelSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dropout({ rate: 0.3 }),
+        tfl.layers.dense({ units: 3 }),
+      ],
+    });
+    const graph = await expectImportMatchesPredict(model, 'flatten-dropout-dense');
+    expect(graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'Flatten', 'Gemm']);
+  });
+
+  it('names nodes uniquely when a layer is named like a generated one', async () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [3], units: 4, activation: 'relu', name: 'fc' }),
+        tfl.layers.dense({ units: 2, activation: 'relu', name: 'fc_relu' }),
+      ],
+    });
+    const graph = await expectImportMatchesPredict(model, 'names');
+    expect(graph.nodes.map((n) => n.name)).toEqual(['fc', 'fc_relu', 'fc_relu_1', 'fc_relu_relu']);
+  });
+});
+
+describe('loadTfjsModel', () => {
+  it('goes through the converter: NCHW input shape, trailing softmax stripped for the logits', async () => {
     const model = tfl.sequential({
       layers: [
         tfl.layers.conv2d({ inputShape: [6, 5, 1], filters: 2, kernelSize: 3, activation: 'relu' }),
@@ -164,15 +269,24 @@ describe('loadModel on a tfjs model.json', () => {
         tfl.layers.dense({ units: 3, activation: 'softmax' }),
       ],
     });
-    const loaded = await loadModel(await save(model, 'for-load-model'));
+    const path = await save(model, 'for-load-model');
+    const loaded = await loadTfjsModel(path);
     expect(loaded.inputShape).toEqual([1, 6, 5]);
     expect(loaded.outputSize).toBe(3);
     expect(loaded.hadSoftmax).toBe(true);
     expect(loaded.unsupported).toEqual([]);
+    expect(loaded.source).toBe(path);
+    // the folder holding model.json names the same model
+    expect((await loadTfjsModel(dirname(path))).sha256).toBe(loaded.sha256);
   });
 });
 
 describe('importLayersModel refuses', () => {
+  it('a model it cannot convert when given in memory too, naming the layer', () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2, activation: 'selu', name: 'odd' })] });
+    expect(() => convertLayersModel(model)).toThrow(/Dense\(activation=selu\) \(node 'odd'\)/);
+  });
+
   it('unsupported layers and activations, naming class and layer', async () => {
     const model = tfl.sequential({
       layers: [

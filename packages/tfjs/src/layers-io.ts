@@ -1,9 +1,7 @@
 import { mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { ModelLoadError } from '../errors.js';
-import { readRegularFile } from '../files.js';
-import { parseJsonText } from '../json.js';
+import { ModelLoadError, parseJsonText, readRegularFile } from '@blameboard/core';
 import type { Tf } from './backend.js';
 
 /**

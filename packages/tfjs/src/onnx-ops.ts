@@ -1,7 +1,5 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { UnsupportedOperatorError } from '../errors.js';
-import type { Attribute, IrNode } from '../ir/types.js';
-import type { Tensor } from '../tensor.js';
+import { type Attribute, type IrNode, type Tensor, UnsupportedOperatorError } from '@blameboard/core';
 import type { Tf } from './backend.js';
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { initTrainingBackend } from './backend.js';
+import { initTrainingBackend } from './training-backend.js';
 
 /** Gradients of sum(conv2d(x, w) · r) w.r.t. x and w on one backend. */
 async function convGrads(backend: string, x: Float32Array, w: Float32Array, r: Float32Array, shapes: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.js';
+import { Rng } from '@blameboard/core';
 import { ensureBackend, getTf, initTfjs } from './backend.js';
 import { registerGradients } from './gradient.js';
 
