@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { initTrainingBackend } from '../dist/tfjs/backend.js';
+import { initTrainingBackend } from '../dist/training-backend.js';
 const [backend, arch] = process.argv.slice(2);
 if (backend === 'wasm') await initTrainingBackend();
 await tf.setBackend(backend); await tf.ready();
