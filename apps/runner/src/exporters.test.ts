@@ -10,12 +10,12 @@ import {
   OnnxSession,
   saveNpy,
   sizeOf,
-  tfGradient,
   writeOnnx,
   type IrGraph,
   type Tensor,
 } from '@blameboard/core';
 import { methods } from '@blameboard/methods';
+import { tfGradient } from '@blameboard/tfjs';
 import { runCli, scratchDir } from './test-utils.js';
 
 afterAll(() => disposeSessions());

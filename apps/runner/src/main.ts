@@ -1,13 +1,4 @@
 import { isBlameboardError, printable } from '@blameboard/core';
-import { defaultCacheDir, useCompileCache } from '@blameboard/methods';
-import { evaluateCommand } from './commands/evaluate.js';
-import { explainCommand } from './commands/explain.js';
-import { listCommand } from './commands/list.js';
-import { mergeCommand } from './commands/merge.js';
-import { predictCommand } from './commands/predict.js';
-import { reportCommand } from './commands/report.js';
-import { sweepCommand } from './commands/sweep.js';
-import { trainCommand } from './commands/train.js';
 import { processIo, type Io } from './io.js';
 
 const USAGE = `usage: blameboard <command> [flags]
@@ -25,18 +16,25 @@ them (rows in file-name order); images take --preprocess '{"resize":256,"crop":2
 --memory SIZE (4G, 512M, 50%; default BLAMEBOARD_MEMORY, else half the machine's memory) bounds the run;
 the rows per onnxruntime run (--batch-size) default to the most that fit it.`;
 
+type Command = (argv: string[], io: Io) => Promise<number>;
+
 // A Map, so that a command named like an Object property (__proto__, constructor, toString) is
-// just an unknown command.
-const COMMANDS = new Map<string, (argv: string[], io: Io) => Promise<number>>(Object.entries({
-  explain: explainCommand,
-  evaluate: evaluateCommand,
-  predict: predictCommand,
-  sweep: sweepCommand,
-  report: reportCommand,
-  merge: mergeCommand,
-  train: trainCommand,
-  list: listCommand,
-}));
+// just an unknown command. Each command's module is imported when it runs, not before: `list`
+// loads no model or training code, `explain` on an ONNX model no tfjs, and start-up pays only for
+// the command given.
+const COMMANDS = new Map<string, () => Promise<Command>>([
+  ['explain', async () => (await import('./commands/explain.js')).explainCommand],
+  ['evaluate', async () => (await import('./commands/evaluate.js')).evaluateCommand],
+  ['predict', async () => (await import('./commands/predict.js')).predictCommand],
+  ['sweep', async () => (await import('./commands/sweep.js')).sweepCommand],
+  ['report', async () => (await import('./commands/report.js')).reportCommand],
+  ['merge', async () => (await import('./commands/merge.js')).mergeCommand],
+  ['train', async () => (await import('./commands/train.js')).trainCommand],
+  ['list', async () => (await import('./commands/list.js')).listCommand],
+]);
+
+/** Commands that compile explanation graphs, and so use the on-disk compile cache. */
+const COMPILING = new Set(['explain', 'evaluate', 'sweep']);
 
 /** Runs one CLI invocation and returns its exit code: 0 ok, 2 bad input (one line), 1 a bug. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -51,14 +49,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`blameboard: give a command\n${USAGE}`);
     return 2;
   }
-  // Compiled graphs persist between runs (BLAMEBOARD_CACHE_DIR moves the folder or, as `off`, turns this off).
-  useCompileCache(defaultCacheDir());
-  const run = COMMANDS.get(command);
-  if (!run) {
+  const load = COMMANDS.get(command);
+  if (!load) {
     io.err(`blameboard: unknown command '${printable(command)}'; commands: ${[...COMMANDS.keys()].join(', ')}`);
     return 2;
   }
   try {
+    const run = await load();
+    if (COMPILING.has(command)) {
+      // Compiled graphs persist between runs (BLAMEBOARD_CACHE_DIR moves the folder or, as `off`, turns this off).
+      const { defaultCacheDir, useCompileCache } = await import('@blameboard/methods');
+      useCompileCache(defaultCacheDir());
+    }
     return await run(rest, io);
   } catch (e) {
     if (isBlameboardError(e)) {

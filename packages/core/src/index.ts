@@ -37,7 +37,7 @@ export {
 export { toOrt, fromOrt } from './runtime/convert.js';
 export { onnxruntimeVersion } from './runtime/version.js';
 export { disableOnnxruntimeTelemetry } from './runtime/telemetry.js';
-export { loadModel, validateInputs, validateTargets, type ModelSource } from './load-model.js';
+export { loadModel, tfjsModelJson, validateInputs, validateTargets, type ModelSource } from './load-model.js';
 export { foldBatchNorm, BATCH_NORM_MERGES, type BatchNormMerge } from './ir/fold-batchnorm.js';
 export { compileExplanation } from './compiler/compile.js';
 export { IrGraphBuilder, type RegisteredOutput } from './compiler/builder.js';
@@ -45,8 +45,3 @@ export { dependentsOf, dependenciesOf, nodesBetween, linearLayers } from './comp
 export { upgradeOpset, cloneGraph, COMPILED_MIN_OPSET } from './ir/upgrade-opset.js';
 export { readNpy, writeNpy, loadNpy, saveNpy } from './npy.js';
 export { readNpz, loadNpz, npzArrayNames } from './npz.js';
-export { initTfjs, getTf, ensureBackend, TFJS_BACKEND_ENV, type Tf, type TfjsInfo, type TfjsBackendName } from './tfjs/backend.js';
-export { tfForward, tfUnsupportedOps, TF_SUPPORTED_OPS } from './tfjs/forward.js';
-export { tfGradient } from './tfjs/gradient.js';
-export { importLayersModel, convertLayersModel } from './tfjs/import-layers.js';
-export { fileLoadHandler, fileSaveHandler } from './tfjs/layers-io.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError, isBlameboardError, ModelLoadError } from './errors.js';
+import { InputError, ModelLoadError } from './errors.js';
 import { loadModel, validateInputs, validateTargets } from './load-model.js';
 import { Rng } from './rng.js';
 import { forward } from './runtime/forward.js';
@@ -147,10 +147,22 @@ describe('loadModel', () => {
     const truncated = readFileSync(fixture('pytorch-style.onnx')).subarray(0, 1000);
     await expect(loadModel({ bytes: truncated, id: 't' })).rejects.toThrow(/truncated or corrupt/);
     await expect(loadModel(fixture('external/escape-parent/model.onnx'))).rejects.toThrow(/leaves the model's folder/);
-    // A tfjs model.json goes through the tfjs importer; a missing one is a clean error too.
-    const e = await loadModel(fixture('no-such-dir/model.json')).catch((err: unknown) => err);
-    expect(isBlameboardError(e)).toBe(true);
-    expect((e as Error).message).not.toContain('\n');
+  });
+
+  it('refuses a tfjs model.json (or a folder holding one), pointing at @blameboard/tfjs', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'bb-tfjs-folder-'));
+    writeFileSync(path.join(folder, 'model.json'), '{}');
+    for (const source of [fixture('no-such-dir/model.json'), path.join(folder, 'model.json'), folder]) {
+      const e = await loadModel(source).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(ModelLoadError);
+      expect((e as Error).message).toBe(`'${source}' is a TensorFlow.js model: @blameboard/core reads ONNX only; load it with loadTfjsModel from @blameboard/tfjs (the blameboard CLI does this itself)`);
+    }
+    rmSync(folder, { recursive: true });
+  });
+
+  it('records the file bytes came from', async () => {
+    const m = await loadModel({ bytes: readFileSync(fixture('mlp.onnx')), id: 'mem', file: 'converted/model.json' });
+    expect(m.source).toBe('converted/model.json');
   });
 });
 

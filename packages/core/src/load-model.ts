@@ -1,19 +1,23 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError, isBlameboardError, ModelLoadError, UnsupportedOperatorError, type UnsupportedOp } from './errors.js';
+import { InputError, ModelLoadError, UnsupportedOperatorError, type UnsupportedOp } from './errors.js';
 import type { IrGraph, IrValue } from './ir/types.js';
 import type { LoadedModel } from './model.js';
 import type { OnnxModelProto } from './onnx/onnx.proto.js';
 import { declaredValues, decodeModelInfo, irFromModel, prepareGraph, readModelFile } from './onnx/read.js';
-import { encodeModel, writeOnnx } from './onnx/write.js';
+import { encodeModel } from './onnx/write.js';
 import { logitSession } from './runtime/logit-graph.js';
 import { sizeOf, type Tensor } from './tensor.js';
 
-export type ModelSource = string | { bytes: Uint8Array; id: string; baseDir?: string };
+/**
+ * An ONNX file's path, or ONNX bytes with the id to report them by (`baseDir`: where external data
+ * files are looked up; `file`: the file they came from, recorded as `LoadedModel.source`).
+ */
+export type ModelSource = string | { bytes: Uint8Array; id: string; baseDir?: string; file?: string };
 
 /**
- * Loads an ONNX file (or bytes, or a tfjs `model.json`) as a LoadedModel: strips a trailing
+ * Loads an ONNX file (or bytes) as a LoadedModel: strips a trailing
  * Softmax/LogSoftmax so forward passes and explanations see logits, builds the IR when every
  * operator is supported (else `graph: null` with the offenders in `unsupported`), and opens the
  * onnxruntime session once so a model onnxruntime rejects fails here, not mid-run.
@@ -26,15 +30,15 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   if (typeof source === 'string') {
     id = source;
     file = source;
-    const tfjs = tfjsModelJson(source);
-    if (tfjs) {
-      bytes = writeOnnx(await importTfjs(tfjs));
-    } else {
-      bytes = readModelFile(source);
-      baseDir = path.dirname(path.resolve(source));
+    if (tfjsModelJson(source)) {
+      // Core reads ONNX only: tfjs (and its install size) stays out of it.
+      throw new ModelLoadError(`'${source}' is a TensorFlow.js model: @blameboard/core reads ONNX only; load it with loadTfjsModel from @blameboard/tfjs (the blameboard CLI does this itself)`);
     }
+    bytes = readModelFile(source);
+    baseDir = path.dirname(path.resolve(source));
   } else {
     ({ bytes, id, baseDir } = source);
+    file = source.file ?? '';
   }
   const { model, external: inlined } = decodeModelInfo(bytes, { baseDir });
   const onnx = inlined ? encodeModel(model) : bytes;
@@ -128,28 +132,11 @@ async function probeOutputSize(session: Awaited<ReturnType<typeof logitSession>>
   return y.shape.length <= 1 ? 1 : sizeOf(y.shape.slice(1));
 }
 
-/** The model.json a source names: the file itself, or one inside a tfjs model folder. */
-function tfjsModelJson(source: string): string | undefined {
-  if (source.endsWith('.json')) return source;
+/** The model.json a path names: the file itself (`*.json`), or the one inside a tfjs model folder. */
+export function tfjsModelJson(source: string): string | undefined {
+  if (/\.json$/i.test(source)) return source;
   const inside = path.join(source, 'model.json');
   return existsSync(source) && statSync(source).isDirectory() && existsSync(inside) ? inside : undefined;
-}
-
-async function importTfjs(modelJson: string): Promise<IrGraph> {
-  // Loaded on demand: the tfjs bridge pulls in tfjs, which ONNX-only users never need.
-  const specifier = './tfjs/import-layers.js';
-  let mod: { importLayersModel(p: string): Promise<IrGraph> };
-  try {
-    mod = (await import(specifier)) as typeof mod;
-  } catch (e) {
-    throw new ModelLoadError(`cannot load the tfjs importer for '${modelJson}': ${String(e instanceof Error ? e.message : e).split('\n')[0]}`, { cause: e });
-  }
-  try {
-    return await mod.importLayersModel(modelJson);
-  } catch (e) {
-    if (isBlameboardError(e)) throw e;
-    throw new ModelLoadError(`cannot import tfjs model '${modelJson}': ${String(e instanceof Error ? e.message : e).split('\n')[0]}`, { cause: e });
-  }
 }
 
 /** Throws InputError unless `inputs` is [n, ...model.inputShape] of the model's dtype, n ≥ 1, all finite. */

@@ -4,7 +4,8 @@ import type { IrGraph } from './ir/types.js';
 
 /**
  * A model ready for Blameboard: the bytes onnxruntime runs and the IR the compiler reads.
- * Built by `loadModel` (core) from an ONNX file, a tfjs model.json, or by the zoo from an id.
+ * Built by `loadModel` (core) from an ONNX file, by `loadTfjsModel` (@blameboard/tfjs) from a tfjs
+ * model.json, or by the zoo from an id.
  */
 export interface LoadedModel {
   /** Zoo id or the path the user gave. */

@@ -1,7 +1,7 @@
 import { InputError } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, isGray, isOpaque } from './images.js';
-import { encodeJpeg, encodePng, rawPng } from './test-utils/images.js';
+import { encodeJpeg, encodePng, rawPng } from '@blameboard/testing/images';
 
 const pixel = (img: ReturnType<typeof decodeImage>, i: number) => Array.from(img.rgba.subarray(4 * i, 4 * i + 4));
 

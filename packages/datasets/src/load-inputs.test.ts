@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { float32, InputError, saveNpy, tensor, UsageError } from '@blameboard/core';
 import { loadInputs, type LoadInputsOptions } from './load-inputs.js';
-import { encodeJpeg, encodePng } from './test-utils/images.js';
+import { encodeJpeg, encodePng } from '@blameboard/testing/images';
 
 const NPZ = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'core', 'fixtures', 'npz');
 const root = mkdtempSync(join(tmpdir(), 'blameboard-inputs-'));

@@ -14,7 +14,7 @@ import { lrpRuleSet } from '../src/rules/lrp/ruleset.js';
 import { oneHot } from '../src/compiled.js';
 import { deepLiftRules } from '../src/rules/deeplift.js';
 import { gradientRules } from '../src/rules/gradient/index.js';
-import { graphOf, int, ints, node, randomTensor } from '../src/test-utils/graphs.js';
+import { graphOf, int, ints, node, randomTensor } from '@blameboard/testing/graphs';
 
 const lenet = graphOf(
   [

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { float32, Rng } from '@blameboard/core';
 import { CACHE_DIR_ENV, CACHE_MAX_ENV } from './compile-cache.js';
-import { smallCnn, modelFrom } from './test-utils/models.js';
+import { smallCnn, modelFrom } from '@blameboard/testing/method-models';
 
 const dirs: string[] = [];
 function scratch(): string {

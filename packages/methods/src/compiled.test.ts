@@ -3,8 +3,8 @@ import { compileExplanation, disposeSessions, float32, Rng, weightBytes, writeOn
 import { mergeEqualInitializers } from './compiled.js';
 import { COMPOSITE_MAPS } from './rules/lrp/composites.js';
 import { lrpRuleSet } from './rules/lrp/ruleset.js';
-import { runOnce } from './test-utils/graphs.js';
-import { smallCnn } from './test-utils/models.js';
+import { runOnce } from '@blameboard/testing/graphs';
+import { smallCnn } from '@blameboard/testing/method-models';
 
 afterAll(() => disposeSessions());
 

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, InputError, UsageError } from '@blameboard/core';
 import { explain, getMethod, methods } from './registry.js';
-import { randomTensor } from './test-utils/graphs.js';
-import { modelFrom, smoothMlp } from './test-utils/models.js';
+import { randomTensor } from '@blameboard/testing/graphs';
+import { modelFrom, smoothMlp } from '@blameboard/testing/method-models';
 
 afterAll(() => disposeSessions());
 

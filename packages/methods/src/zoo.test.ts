@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, forward, loadModel, sizeOf, targetOutputs as targetLogits, tfGradient, type LoadedModel, type Tensor } from '@blameboard/core';
+import { disposeSessions, float32, forward, loadModel, sizeOf, targetOutputs as targetLogits, type LoadedModel, type Tensor } from '@blameboard/core';
+import { tfGradient } from '@blameboard/tfjs';
 import { loadDataset } from '@blameboard/datasets';
 import { explain } from './registry.js';
 

@@ -81,7 +81,7 @@ describe('continuityScores', () => {
 describe('continuity metric on an ONNX model', () => {
   it('equals the analytic Lipschitz value of gradient×input on a linear model, and uniform is smoother', async () => {
     const { evaluate } = await import('./registry.js');
-    const { linearModel, uniformInputs } = await import('./test-utils/models.js');
+    const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const weights = [[0.5, -1, 2, 0.25, 1], [1, 1, -0.5, 3, -2]];
     const model = await linearModel(weights, [0.1, -0.3], [5]);
     const inputs = uniformInputs([3, 5], 8, -1, 1);
@@ -103,7 +103,7 @@ describe('continuity metric on an ONNX model', () => {
 
   it('defaults to 0.05 of the input range for vectors', async () => {
     const { evaluate } = await import('./registry.js');
-    const { linearModel, uniformInputs } = await import('./test-utils/models.js');
+    const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2]], [0], [2]);
     const r = await evaluate({
       model,

@@ -54,7 +54,7 @@ describe('counterfactual-blame metric on an ONNX model', () => {
 
   it('replaces the most blamed regions with the gold class mean until the model agrees', async () => {
     const { evaluate } = await import('./registry.js');
-    const { linearModel } = await import('./test-utils/models.js');
+    const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel(weights, [2, 0], [4]);
     // Sample 0 (Σ = 0.4) is misclassified as 0; sample 1 (Σ = 2.8) is right; sample 2 (Σ = 0.4) has gold 0: right.
     const inputs = float32([3, 4], [0.1, 0.1, 0.1, 0.1, 0.7, 0.7, 0.7, 0.7, 0.1, 0.1, 0.1, 0.1]);
@@ -82,7 +82,7 @@ describe('counterfactual-blame metric on an ONNX model', () => {
 
   it('scores 1 with no success when even the fully replaced input stays wrong', async () => {
     const { evaluate } = await import('./registry.js');
-    const { linearModel } = await import('./test-utils/models.js');
+    const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel(weights, [2, 0], [4]);
     const inputs = float32([1, 4], [0.1, 0.1, 0.1, 0.1]);
     const labels = Int32Array.from([1]);

@@ -1,7 +1,7 @@
 import { float32, Rng, type Tensor } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './registry.js';
-import { linearModel, uniformInputs } from './test-utils/models.js';
+import { linearModel, uniformInputs } from '@blameboard/testing/metric-models';
 
 // A model fed flattened 28×28 images ([N, 784]) with data.imageShape [1, 28, 28] must be scored
 // exactly like the same linear model fed the images ([N, 1, 28, 28]): same bytes, same geometry.

@@ -32,7 +32,7 @@ describe('implementation-invariance on the reference equivalent pair', () => {
 
   it('is ≈ 0 for Integrated Gradients and > 0.3 for DeepLIFT', async () => {
     const { evaluate } = await import('./registry.js');
-    const { equivalentReferencePair } = await import('./test-utils/models.js');
+    const { equivalentReferencePair } = await import('@blameboard/testing/metric-models');
     const { a, b } = await equivalentReferencePair();
     const pairs = [{ id: 'equivalent', a, b }];
     const ig = await evaluate({ model: a, inputs, targets, metric: 'implementation-invariance', method: { id: 'integrated-gradients' }, pairs });
@@ -46,7 +46,7 @@ describe('implementation-invariance on the reference equivalent pair', () => {
 
   it('refuses two models that compute different functions', async () => {
     const { evaluate } = await import('./registry.js');
-    const { mlpModel } = await import('./test-utils/models.js');
+    const { mlpModel } = await import('@blameboard/testing/metric-models');
     const a = await mlpModel(2, 8, 1, 1, 'mlp-1');
     const b = await mlpModel(2, 8, 1, 2, 'mlp-2');
     const run = evaluate({ model: a, inputs, targets, metric: 'implementation-invariance', method: { id: 'gradient' }, pairs: [{ id: 'p', a, b }] });
@@ -56,7 +56,7 @@ describe('implementation-invariance on the reference equivalent pair', () => {
 
   it('needs a method', async () => {
     const { evaluate } = await import('./registry.js');
-    const { equivalentReferencePair } = await import('./test-utils/models.js');
+    const { equivalentReferencePair } = await import('@blameboard/testing/metric-models');
     const { a, b } = await equivalentReferencePair();
     await expect(
       evaluate({ model: a, inputs, targets, metric: 'implementation-invariance', attributions: inputs, pairs: [{ id: 'p', a, b }] }),

@@ -1,7 +1,7 @@
 import { tensor } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
 import { modelScorer, validatedRowsScorer } from './model-output.js';
-import { mlpModel, uniformInputs } from './test-utils/models.js';
+import { mlpModel, uniformInputs } from '@blameboard/testing/metric-models';
 
 describe('validatedRowsScorer', () => {
   it('gives modelScorer’s numbers bit for bit, for logits and probabilities, on a view of a larger buffer', async () => {

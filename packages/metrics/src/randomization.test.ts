@@ -17,7 +17,7 @@ describe('randomization metric', () => {
 
   it('re-initialises the linear layers cumulatively from the top', async () => {
     const { randomizationCascade } = await import('./randomization.js');
-    const { mlpModel } = await import('./test-utils/models.js');
+    const { mlpModel } = await import('@blameboard/testing/metric-models');
     const model = await mlpModel(10, 16, 3, 1);
     const stages: { layer: string; model: LoadedModel }[] = [];
     for await (const stage of randomizationCascade(model, 0)) stages.push(stage);
@@ -32,7 +32,7 @@ describe('randomization metric', () => {
 
   it('is exactly 1 for the uniform control and below 1 for the gradient', async () => {
     const { evaluate } = await import('./registry.js');
-    const { mlpModel } = await import('./test-utils/models.js');
+    const { mlpModel } = await import('@blameboard/testing/metric-models');
     const model = await mlpModel(10, 16, 3, 1);
     const uniform = await evaluate({ model, inputs, targets, metric: 'randomization', method: { id: 'uniform' } });
     expect(uniform.values.rankCorrelation.perSample).toEqual(new Array(6).fill(1));

@@ -19,7 +19,7 @@ describe('metric registry', () => {
   });
 
   it('documents a range for every numeric parameter, and refuses a value beyond it', async () => {
-    const { linearModel } = await import('./test-utils/models.js');
+    const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2, 3]], [0], [3]);
     const inputs = float32([1, 3], [1, 2, 3]);
     for (const m of metrics) {
@@ -44,7 +44,7 @@ describe('metric registry', () => {
 
 describe('evaluate', () => {
   it('validates before computing: parameters, attribution shape, method presence', async () => {
-    const { linearModel } = await import('./test-utils/models.js');
+    const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2, 3]], [0], [3]);
     const inputs = float32([2, 3], [1, 2, 3, 4, 5, 6]);
     const targets = new Int32Array(2);
@@ -65,7 +65,7 @@ describe('evaluate', () => {
   });
 
   it('explains with the method when only a method is given', async () => {
-    const { linearModel } = await import('./test-utils/models.js');
+    const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2, 3]], [0], [3]);
     const inputs = float32([2, 3], [1, 2, 3, 4, 5, 6]);
     const r = await evaluate({ model, inputs, targets: new Int32Array(2), metric: 'conservation', method: { id: 'gradient-x-input' } });

@@ -113,7 +113,7 @@ describe('selectivityCurves', () => {
 describe('selectivity metric on an ONNX model', () => {
   it('gives the closed-form curves and scores of gradient×input on a linear image model with fill 0', async () => {
     const { evaluate } = await import('./registry.js');
-    const { linearModel } = await import('./test-utils/models.js');
+    const { linearModel } = await import('@blameboard/testing/metric-models');
     // 1×4×4 image, patch 2 → regions TL, TR, BL, BR holding constant values 0.5, 2, −1, 0.
     // Class 1 has weight 1 on every pixel and bias 0.5, so R = gradient×input = x and the
     // region sums are 2, 8, −4, 0: MoRF order TR, TL, BR, BL.
@@ -141,7 +141,7 @@ describe('selectivity metric on an ONNX model', () => {
 
   it('follows the target probability by default and refuses unknown parameters', async () => {
     const { evaluate } = await import('./registry.js');
-    const { linearModel, uniformInputs } = await import('./test-utils/models.js');
+    const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2, 3], [-1, 0, 2]], [0, 0.1], [3]);
     const inputs = uniformInputs([4, 3], 1);
     const attributions = uniformInputs([4, 3], 2, -1, 1);
@@ -162,7 +162,7 @@ describe('selectivity metric on an ONNX model', () => {
 describe('selectivity fill guard', () => {
   it('refuses a fill with a non-finite value in one line (the scorer does not rescan the rows)', async () => {
     const { evaluate } = await import('./registry.js');
-    const { linearModel, uniformInputs } = await import('./test-utils/models.js');
+    const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2, 3], [-1, 0, 2]], [0, 0.1], [3]);
     const inputs = uniformInputs([2, 3], 1);
     const mean = float32([3], [0.5, NaN, 0.5]);

@@ -1,7 +1,8 @@
 // Trains the zoo from the built package (pnpm --filter @blameboard/models build first):
 //   node packages/models/scripts/train.mjs [ID…]   (all when none; one at a time, so one failure
 // does not stop the others). `blameboard train` is the same through the CLI.
-import { trainZoo, zooIds } from '../dist/index.js';
+import { zooIds } from '../dist/index.js';
+import { trainZoo } from '../dist/training.js';
 
 const ids = process.argv.slice(2);
 const start = performance.now();

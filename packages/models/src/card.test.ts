@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeGraph, parameterCount, sha256 } from './card.js';
-import { tinyCnn, tinyMlp } from './test-utils.js';
+import { tinyCnn, tinyMlp } from '@blameboard/testing/tiny-graphs';
 
 describe('model card helpers', () => {
   it('counts weights and biases', () => {

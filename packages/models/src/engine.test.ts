@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OnnxSession, readOnnx, tfForward, writeOnnx } from '@blameboard/core';
+import { OnnxSession, readOnnx, writeOnnx } from '@blameboard/core';
+import { tfForward } from '@blameboard/tfjs';
 import { loadDataset } from '@blameboard/datasets';
 import { getZooEntry, zooIds } from './zoo.js';
 

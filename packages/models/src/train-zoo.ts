@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BlameboardError,
-  fileSaveHandler,
   foldBatchNorm,
   readOnnx,
   sizeOf,
@@ -13,11 +12,10 @@ import {
   type Tensor,
 } from '@blameboard/core';
 import { loadDataset, type Dataset } from '@blameboard/datasets';
+import { convertLayersModel, fileSaveHandler, initTrainingBackend } from '@blameboard/tfjs';
 import { architectures, getArchitecture, type Architecture } from './architectures.js';
 import { describeGraph, parameterCount, sha256 } from './card.js';
 import { accuracy, maxAbsDifference, r2, runOnnx } from './check.js';
-import { layersToIr } from './export/layers-to-ir.js';
-import { initTrainingBackend } from './tfjs/backend.js';
 import { predict, trainModel } from './train.js';
 import { rescaledTwin, splitChannelTwin } from './twins.js';
 import type { ModelCard } from './types.js';
@@ -129,7 +127,7 @@ async function trainOne(arch: Architecture, dir: string, opts: TrainZooOptions):
   );
   await result.model.save(fileSaveHandler(tf, join(dir, 'tfjs', arch.id)));
 
-  const graph = layersToIr(result.model, { name: arch.id.replace(/-/g, '_'), outputName: arch.task === 'classification' ? 'logits' : 'output' });
+  const graph = convertLayersModel(result.model, { name: arch.id.replace(/-/g, '_'), outputName: arch.task === 'classification' ? 'logits' : 'output' });
   const bytes = writeOnnx(graph);
   const probe = firstRows(test.inputs, CHECK_SAMPLES);
   const onnxOut = await runOnnx(bytes, probe);

@@ -1,7 +1,7 @@
 import { writeOnnx } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDifference, runOnnx } from './check.js';
-import { randomTensor, tinyCnn, tinyMlp } from './test-utils.js';
+import { randomTensor, tinyCnn, tinyMlp } from '@blameboard/testing/tiny-graphs';
 import { rescaledTwin, splitChannelTwin } from './twins.js';
 
 const outputs = async (g: Parameters<typeof writeOnnx>[0], x: ReturnType<typeof randomTensor>) =>

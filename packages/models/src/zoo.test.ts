@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { loadDataset } from '@blameboard/datasets';
-import { importLayersModel, UsageError, writeOnnx } from '@blameboard/core';
-import { join } from 'node:path';
+import { ModelLoadError, UsageError, writeOnnx } from '@blameboard/core';
+import { fileLoadHandler, getTf, importLayersModel } from '@blameboard/tfjs';
+import type * as TfCore from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from './card.js';
 import { accuracy, maxAbsDifference, r2, runOnnx } from './check.js';
@@ -63,18 +66,31 @@ describe('the shipped zoo', () => {
     expect(getZooEntry('mnist-bn-cnn-folded').card.architecture.join('\n')).not.toMatch(/BatchNormalization/);
   });
 
-  it.each(['mnist-mlp', 'mnist-cnn', 'mnist-bn-cnn', 'synthetic-mlp'])(
-    '%s.onnx equals its tfjs LayersModel as imported by core (an independent converter)',
-    async (id) => {
-      const imported = writeOnnx(await importLayersModel(join(ZOO_DIR, 'tfjs', id, 'model.json')));
-      const data = await inputsFor(id);
-      const x = { ...data.inputs, shape: [200, ...data.inputs.shape.slice(1)], data: data.inputs.data.subarray(0, 200 * (data.inputs.data.length / SAMPLES)) };
-      const a = await runOnnx(imported, x);
-      const b = await runOnnx(readFileSync(getZooEntry(id).file), x);
-      expect(a.shape).toEqual(b.shape);
-      expect(maxAbsDifference(a.data as Float32Array, b.data as Float32Array)).toBeLessThanOrEqual(1e-4);
-    },
-  );
+  const TRAINED = ['mnist-mlp', 'mnist-cnn', 'mnist-bn-cnn', 'synthetic-mlp'];
+
+  it.each(TRAINED)('%s.onnx computes what its tfjs LayersModel predicts (tfjs runs the model itself)', async (id) => {
+    const tf = await getTf();
+    const model = await tfl.loadLayersModel(fileLoadHandler(tf, join(ZOO_DIR, 'tfjs', id, 'model.json')));
+    const data = await inputsFor(id);
+    const n = 200;
+    const per = data.inputs.data.length / SAMPLES;
+    const x = { ...data.inputs, shape: [n, ...data.inputs.shape.slice(1)], data: data.inputs.data.subarray(0, n * per) };
+    // NCHW with one channel is the same bytes as tfjs's NHWC.
+    const tfShape = [n, ...(model.inputs[0].shape.slice(1) as number[])];
+    const want = tf.tidy(() => (model.predict(tf.tensor(x.data as Float32Array, tfShape)) as TfCore.Tensor).dataSync() as Float32Array);
+    model.dispose();
+    const got = await runOnnx(readFileSync(getZooEntry(id).file), x);
+    expect(got.data.length).toBe(want.length);
+    expect(maxAbsDifference(got.data as Float32Array, want)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.each(TRAINED)('converting zoo/tfjs/%s/model.json gives the shipped ONNX byte for byte', async (id) => {
+    const graph = await importLayersModel(join(ZOO_DIR, 'tfjs', id, 'model.json'), {
+      name: id.replace(/-/g, '_'),
+      outputName: getZooEntry(id).dataset === 'mnist' ? 'logits' : 'output',
+    });
+    expect(sha256(writeOnnx(graph))).toBe(getZooEntry(id).card.sha256);
+  });
 
   it.each(equivalentPairs)('pair $id: $a and $b agree within 1e-4 on 1000 $dataset samples', async ({ a, b, dataset }) => {
     expect(getZooEntry(a).dataset).toBe(dataset);
@@ -97,6 +113,16 @@ describe('resolveModel', () => {
   it('loads a path to an .onnx file', async () => {
     const m = await resolveModel(getZooEntry('mnist-cnn').file);
     expect(m.inputShape).toEqual([1, 28, 28]);
+  });
+
+  it('loads a tfjs model.json, or its folder, through @blameboard/tfjs', async () => {
+    const modelJson = join(ZOO_DIR, 'tfjs', 'mnist-cnn', 'model.json');
+    const m = await resolveModel(modelJson);
+    expect(m.id).toBe(modelJson);
+    expect(m.inputShape).toEqual([1, 28, 28]);
+    expect(m.outputSize).toBe(10);
+    expect((await resolveModel(dirname(modelJson))).sha256).toBe(m.sha256);
+    await expect(resolveModel(join(ZOO_DIR, 'tfjs', 'no-such-model', 'model.json'))).rejects.toThrow(ModelLoadError);
   });
 
   it('names the zoo ids for an unknown model', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel, ModelLoadError, UsageError, type LoadedModel } from '@blameboard/core';
+import { loadModel, ModelLoadError, tfjsModelJson, UsageError, type LoadedModel } from '@blameboard/core';
 import type { EquivalentPair, ModelCard, ZooEntry } from './types.js';
 
 /** The shipped models: `<id>.onnx` + `<id>.card.json` (from src/ or dist/, one level up). */
@@ -74,8 +74,9 @@ export function getZooEntry(id: string): ZooEntry & { layout: 'nchw' | 'flat' } 
 }
 
 /**
- * What `--model M` names: a zoo id, a path to an .onnx file, or a tfjs model.json. Anything else
- * is a UsageError that lists the zoo ids.
+ * What `--model M` names: a zoo id, a path to an .onnx file, or a tfjs model.json (or its
+ * folder). Anything else is a UsageError that lists the zoo ids. tfjs is imported only for a tfjs
+ * model: ONNX and zoo models never load it.
  */
 export async function resolveModel(spec: string): Promise<LoadedModel> {
   const e = zoo.find((z) => z.id === spec);
@@ -83,6 +84,16 @@ export async function resolveModel(spec: string): Promise<LoadedModel> {
     if (!existsSync(e.file)) throw new ModelLoadError(`zoo model '${spec}' is not trained: ${e.file} is missing (run 'blameboard train ${spec}')`);
     return loadModel({ bytes: new Uint8Array(readFileSync(e.file)), id: spec, baseDir: dirname(e.file) });
   }
-  if (existsSync(spec) || /\.(onnx|json)$/i.test(spec) || /[\\/]/.test(spec)) return loadModel(spec);
+  if (existsSync(spec) || /\.(onnx|json)$/i.test(spec) || /[\\/]/.test(spec)) {
+    return tfjsModelJson(spec) ? (await tfjsBridge(spec)).loadTfjsModel(spec) : loadModel(spec);
+  }
   throw new UsageError(`unknown model '${spec}': not a zoo id (known: ${zooIds.join(', ')}) nor a path to an .onnx file or a tfjs model.json`);
+}
+
+async function tfjsBridge(spec: string): Promise<typeof import('@blameboard/tfjs')> {
+  try {
+    return await import('@blameboard/tfjs');
+  } catch (e) {
+    throw new ModelLoadError(`cannot load @blameboard/tfjs to read the tfjs model '${spec}': ${String(e instanceof Error ? e.message : e).split('\n')[0]}`, { cause: e });
+  }
 }

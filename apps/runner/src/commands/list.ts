@@ -1,8 +1,4 @@
 import { UsageError } from '@blameboard/core';
-import { datasets } from '@blameboard/datasets';
-import { methods } from '@blameboard/methods';
-import { metrics } from '@blameboard/metrics';
-import { zoo } from '@blameboard/models';
 import { parseFlags } from '../args.js';
 import type { Io } from '../io.js';
 
@@ -14,7 +10,7 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
   if (!KINDS.includes(kind as (typeof KINDS)[number])) {
     throw new UsageError(`say what to list: ${KINDS.join(', ')}${kind ? ` (got '${kind}')` : ''}`);
   }
-  const rows = listing(kind as (typeof KINDS)[number]);
+  const rows = await listing(kind as (typeof KINDS)[number]);
   if (values.json) {
     io.out(JSON.stringify(rows, null, 2));
     return 0;
@@ -23,16 +19,25 @@ export async function listCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function listing(kind: (typeof KINDS)[number]): Record<string, unknown>[] {
+/** Each registry is imported only when listed: `list methods` loads neither metrics nor the zoo. */
+async function listing(kind: (typeof KINDS)[number]): Promise<Record<string, unknown>[]> {
   switch (kind) {
-    case 'methods':
+    case 'methods': {
+      const { methods } = await import('@blameboard/methods');
       return methods.map((m) => ({ id: m.id, kind: m.kind, description: m.description, params: m.params }));
-    case 'metrics':
+    }
+    case 'metrics': {
+      const { metrics } = await import('@blameboard/metrics');
       return metrics.map((m) => ({ id: m.id, needs: m.needs, description: m.description, params: m.params }));
-    case 'datasets':
+    }
+    case 'datasets': {
+      const { datasets } = await import('@blameboard/datasets');
       return datasets.map((d) => ({ ...d }));
-    case 'models':
+    }
+    case 'models': {
+      const { zoo } = await import('@blameboard/models');
       return zoo.map((z) => ({ ...z.card, id: z.id, dataset: z.dataset, file: z.file }));
+    }
   }
 }
 

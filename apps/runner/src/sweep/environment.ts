@@ -71,7 +71,7 @@ function gitCommit(): string | null {
  * `backend` is null unless the sweep imported a tfjs model.json.
  */
 export function tfjsRecord(backend: string | null): Environment['tfjs'] {
-  const dir = packageDir('@tensorflow/tfjs-core') ?? (packageDir('@blameboard/core') && join(packageDir('@blameboard/core')!, 'node_modules/@tensorflow/tfjs-core'));
+  const dir = packageDir('@tensorflow/tfjs-core') ?? (packageDir('@blameboard/tfjs') && join(packageDir('@blameboard/tfjs')!, 'node_modules/@tensorflow/tfjs-core'));
   if (!dir || !existsSync(join(dir, 'package.json'))) return null;
   return { version: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version as string, backend };
 }

@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { initTfjs, UsageError, writeFilesAtomic, writeNpy } from '@blameboard/core';
+import { tfjsModelJson, UsageError, writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { renderReport, REPORT_FORMATS, type ModelInfo, type ReportFormat, type RunRecord } from '@blameboard/reports';
 import type { Io } from '../io.js';
 import { firstRows, collectResults, heatmapGrids } from './collect.js';
@@ -120,9 +120,10 @@ async function sweepLocked(sweep: ResolvedSweep, opts: SweepOptions, store: Swee
     return INTERRUPTED;
   }
   for (const f of failures) io.err(`  ${f}`);
-  const tfjsModel = models.some((pm) => /\.json$/i.test(pm.spec.path ?? ''));
+  const tfjsModel = models.some((pm) => pm.spec.path !== undefined && tfjsModelJson(pm.spec.path) !== undefined);
   const run: RunRecord = {
-    environment: environment(tfjsRecord(tfjsModel ? (await initTfjs()).backend : null)),
+    // tfjs is loaded only when a tfjs model was: then the backend that ran it is recorded.
+    environment: environment(tfjsRecord(tfjsModel ? (await (await import('@blameboard/tfjs')).initTfjs()).backend : null)),
     phases,
     started: started.toISOString(),
     shard: manifest.shard,

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, sizeOf, targetOutputs as targetLogits, type Tensor } from '@blameboard/core';
 import { explain } from '../registry.js';
-import { graphOf, int, ints, node, randomTensor } from '../test-utils/graphs.js';
-import { modelFrom, residualNet, smallCnn, smoothMlp } from '../test-utils/models.js';
+import { graphOf, int, ints, node, randomTensor } from '@blameboard/testing/graphs';
+import { modelFrom, residualNet, smallCnn, smoothMlp } from '@blameboard/testing/method-models';
 
 afterAll(() => disposeSessions());
 

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, tfGradient } from '@blameboard/core';
+import { disposeSessions } from '@blameboard/core';
+import { tfGradient } from '@blameboard/tfjs';
 import { explain } from '../registry.js';
-import { randomTensor } from '../test-utils/graphs.js';
-import { modelFrom, residualNet } from '../test-utils/models.js';
+import { randomTensor } from '@blameboard/testing/graphs';
+import { modelFrom, residualNet } from '@blameboard/testing/method-models';
 
 afterAll(() => disposeSessions());
 

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, loadModel, tfGradient, type LoadedModel, type Tensor } from '@blameboard/core';
+import { disposeSessions, loadModel, type LoadedModel, type Tensor } from '@blameboard/core';
+import { tfGradient } from '@blameboard/tfjs';
 import { explain } from '../registry.js';
-import { concreteShape, randomTensor } from '../test-utils/graphs.js';
-import { modelFrom, residualNet, smallCnn, smoothCnn, smoothMlp } from '../test-utils/models.js';
+import { concreteShape, randomTensor } from '@blameboard/testing/graphs';
+import { modelFrom, residualNet, smallCnn, smoothCnn, smoothMlp } from '@blameboard/testing/method-models';
 
 afterAll(() => disposeSessions());
 

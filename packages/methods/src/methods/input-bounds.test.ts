@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, loadModel, resolveParams, Rng, writeOnnx, type LoadedModel, type Tensor } from '@blameboard/core';
-import { irFromRef, randomConv, randomDense } from '../test-utils/lrp-nets.js';
-import { referenceLrp, type RefLayer } from '../test-utils/lrp-reference.js';
+import { irFromRef, randomConv, randomDense } from '@blameboard/testing/lrp-nets';
+import { referenceLrp, type RefLayer } from '@blameboard/testing/lrp-reference';
 import type { DataContext } from '../types.js';
 import { deepTaylor } from './deep-taylor.js';
 import { resolveBounds } from './lrp-explain.js';

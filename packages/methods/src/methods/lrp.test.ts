@@ -17,9 +17,9 @@ import {
 } from '@blameboard/core';
 import { inputGradients } from '../gradients.js';
 import { explain as explainByRegistry } from '../registry.js';
-import { graphOf, int, ints, node, randomTensor } from '../test-utils/graphs.js';
-import { irFromRef, randomConv, randomDense } from '../test-utils/lrp-nets.js';
-import { referenceLrp, type RefLayer } from '../test-utils/lrp-reference.js';
+import { graphOf, int, ints, node, randomTensor } from '@blameboard/testing/graphs';
+import { irFromRef, randomConv, randomDense } from '@blameboard/testing/lrp-nets';
+import { referenceLrp, type RefLayer } from '@blameboard/testing/lrp-reference';
 import type { DataContext, ExplainResult } from '../types.js';
 import { deepTaylor } from './deep-taylor.js';
 import { lrp } from './lrp.js';

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, type LoadedModel } from '@blameboard/core';
 import { explain } from '../registry.js';
-import { graphOf, int, node, randomTensor } from '../test-utils/graphs.js';
-import { modelFrom, smallCnn } from '../test-utils/models.js';
+import { graphOf, int, node, randomTensor } from '@blameboard/testing/graphs';
+import { modelFrom, smallCnn } from '@blameboard/testing/method-models';
 import { occlusionWindows } from './occlusion.js';
 
 afterAll(() => disposeSessions());

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, targetOutputs as targetLogits } from '@blameboard/core';
 import { explain } from '../registry.js';
-import { randomTensor } from '../test-utils/graphs.js';
-import { modelFrom, smallCnn } from '../test-utils/models.js';
+import { randomTensor } from '@blameboard/testing/graphs';
+import { modelFrom, smallCnn } from '@blameboard/testing/method-models';
 
 afterAll(() => disposeSessions());
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileExplanation, disposeSessions } from '@blameboard/core';
-import { adjointCheck, graphOf, int, ints, node, randomTensor, str } from '../../test-utils/graphs.js';
+import { adjointCheck, graphOf, int, ints, node, randomTensor, str } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 import { chooseConvAdjoint, convGradientVia } from './conv.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, type IrNode, type Tensor } from '@blameboard/core';
-import { adjointCheck, compiledRun, finiteDifference, flt, graphOf, int, node, randomTensor } from '../../test-utils/graphs.js';
+import { adjointCheck, compiledRun, finiteDifference, flt, graphOf, int, node, randomTensor } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 
 afterAll(() => disposeSessions());

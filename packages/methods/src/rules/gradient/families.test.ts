@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, tfGradient, type IrGraph, type IrNode, type Tensor } from '@blameboard/core';
-import { compiledRun, flt, graphOf, int, int64, ints, node, randomTensor, str } from '../../test-utils/graphs.js';
+import { disposeSessions, float32, type IrGraph, type IrNode, type Tensor } from '@blameboard/core';
+import { tfGradient } from '@blameboard/tfjs';
+import { compiledRun, flt, graphOf, int, int64, ints, node, randomTensor, str } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 
 afterAll(() => disposeSessions());

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, Rng, type IrNode } from '@blameboard/core';
-import { adjointCheck, compiledRun, finiteDifference, graphOf, int, ints, node, randomTensor } from '../../test-utils/graphs.js';
+import { adjointCheck, compiledRun, finiteDifference, graphOf, int, ints, node, randomTensor } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 
 afterAll(() => disposeSessions());

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileExplanation, disposeSessions, float32, tfGradient, type IrGraph, type IrNode, type Tensor } from '@blameboard/core';
+import { compileExplanation, disposeSessions, float32, type IrGraph, type IrNode, type Tensor } from '@blameboard/core';
+import { tfGradient } from '@blameboard/tfjs';
 import { oneHot } from '../../compiled.js';
-import { compiledRun, graphOf, int, ints, node, randomTensor } from '../../test-utils/graphs.js';
+import { compiledRun, graphOf, int, ints, node, randomTensor } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 
 afterAll(() => disposeSessions());

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, type IrNode } from '@blameboard/core';
-import { adjointCheck, forwardOf, graphOf, int, int64, ints, flt, node, str } from '../../test-utils/graphs.js';
+import { adjointCheck, forwardOf, graphOf, int, int64, ints, flt, node, str } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 import { resizeMatrix } from './resize.js';
 

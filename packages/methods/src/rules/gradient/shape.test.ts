@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, type IrNode, type Tensor } from '@blameboard/core';
-import { adjointCheck, compiledRun, graphOf, int, int64, ints, node, randomTensor, str } from '../../test-utils/graphs.js';
+import { adjointCheck, compiledRun, graphOf, int, int64, ints, node, randomTensor, str } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 
 afterAll(() => disposeSessions());

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions } from '@blameboard/core';
-import { compiledRun, finiteDifference, forwardOf, graphOf, int, node, randomTensor } from '../../test-utils/graphs.js';
+import { compiledRun, finiteDifference, forwardOf, graphOf, int, node, randomTensor } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 
 afterAll(() => disposeSessions());

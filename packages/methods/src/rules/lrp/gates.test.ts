@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileExplanation, disposeSessions, float32, writeOnnx, type IrGraph, type IrNode, type Tensor } from '@blameboard/core';
-import { flt, graphOf, int, int64, node, randomTensor, runOnce } from '../../test-utils/graphs.js';
-import { runLrp } from '../../test-utils/lrp-nets.js';
+import { flt, graphOf, int, int64, node, randomTensor, runOnce } from '@blameboard/testing/graphs';
+import { runLrp } from '@blameboard/testing/lrp-nets';
 import { COMPOSITE_MAPS, type LrpComposite } from './composites.js';
 import { lrpRuleSet, type GateMode } from './ruleset.js';
 

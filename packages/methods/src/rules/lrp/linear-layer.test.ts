@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, type IrGraph, type Tensor } from '@blameboard/core';
-import { compiledRun, forwardOf, graphOf, int, ints, node, randomTensor } from '../../test-utils/graphs.js';
-import { referenceLrp, type RefLayer, type RefRule } from '../../test-utils/lrp-reference.js';
-import { runLrp } from '../../test-utils/lrp-nets.js';
+import { compiledRun, forwardOf, graphOf, int, ints, node, randomTensor } from '@blameboard/testing/graphs';
+import { referenceLrp, type RefLayer, type RefRule } from '@blameboard/testing/lrp-reference';
+import { runLrp } from '@blameboard/testing/lrp-nets';
 import { gradientRules } from '../gradient/index.js';
 import type { RuleChoice } from './composites.js';
 import { lrpRuleSet } from './ruleset.js';

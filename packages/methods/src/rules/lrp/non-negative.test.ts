@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { float32 } from '@blameboard/core';
-import { graphOf, node } from '../../test-utils/graphs.js';
+import { graphOf, node } from '@blameboard/testing/graphs';
 import { isNonNegative } from './non-negative.js';
 
 describe('isNonNegative', () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, type IrGraph, type Tensor } from '@blameboard/core';
-import { graphOf, int, ints, node, randomTensor } from '../../test-utils/graphs.js';
-import { runLrp } from '../../test-utils/lrp-nets.js';
+import { graphOf, int, ints, node, randomTensor } from '@blameboard/testing/graphs';
+import { runLrp } from '@blameboard/testing/lrp-nets';
 import { COMPOSITE_MAPS } from './composites.js';
 import type { MaxPoolMode } from './maxpool.js';
 import { lrpRuleSet, type GateMode } from './ruleset.js';

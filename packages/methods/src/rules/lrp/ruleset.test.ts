@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, Rng, type Tensor } from '@blameboard/core';
-import { randomTensor } from '../../test-utils/graphs.js';
-import { irFromRef, randomConv, randomDense, runLrp } from '../../test-utils/lrp-nets.js';
-import { referenceLrp, type RefLayer, type RefRule } from '../../test-utils/lrp-reference.js';
+import { randomTensor } from '@blameboard/testing/graphs';
+import { irFromRef, randomConv, randomDense, runLrp } from '@blameboard/testing/lrp-nets';
+import { referenceLrp, type RefLayer, type RefRule } from '@blameboard/testing/lrp-reference';
 import { COMPOSITE_MAPS, type LayerRule, type RuleChoice } from './composites.js';
 import { biasOutputName, lrpRuleSet, type BiasMode } from './ruleset.js';
 import type { MaxPoolMode } from './maxpool.js';

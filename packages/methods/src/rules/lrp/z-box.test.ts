@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32 } from '@blameboard/core';
-import { irFromRef, runLrp } from '../../test-utils/lrp-nets.js';
-import { referenceLrp, type RefConv, type RefDense, type RefLayer } from '../../test-utils/lrp-reference.js';
+import { irFromRef, runLrp } from '@blameboard/testing/lrp-nets';
+import { referenceLrp, type RefConv, type RefDense, type RefLayer } from '@blameboard/testing/lrp-reference';
 import { COMPOSITE_MAPS } from './composites.js';
 import { lrpRuleSet } from './ruleset.js';
 
