@@ -5,7 +5,8 @@
  * IG-32 and LRP EpsilonPlus against their own forward pass, and whole `blameboard explain`
  * processes with a cold and a warm compile cache, with their peak RSS.
  * `--json [file]` writes the figures; `--no-imagenet` / `--imagenet-only` pick a part;
- * `--memory SIZE` is passed to the ImageNet processes; PERF_ITERATIONS (5) and
+ * `--memory SIZE` is passed to the ImageNet processes; `--compare` runs only the whole-process race
+ * against PyTorch instead (bench/compare.ts: `--only`, `--repeats`, `--threads`, `--python`); PERF_ITERATIONS (5) and
  * PERF_IMAGENET_ITERATIONS (2) set the timed runs, PERF_PROCESS_REPEATS (2) the cold/warm process pairs. IG's peak memory on mnist-cnn is measured in
  * child processes.
  */
@@ -18,6 +19,7 @@ import { loadDataset } from '@blameboard/datasets';
 import { explain } from '@blameboard/methods';
 import { defaultPatch, evaluate, regionGrid, stageCounts } from '@blameboard/metrics';
 import { resolveModel } from '@blameboard/models';
+import { compare, printCompare, torchAvailable } from './compare.js';
 import { imagenetPerf, printImagenet, type ImagenetReport } from './imagenet.js';
 
 const args = process.argv.slice(2);
@@ -147,7 +149,27 @@ async function mnistPerf(): Promise<Record<string, unknown>> {
   };
 }
 
+const flag = (name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
 const report: Record<string, unknown> = { node: process.version };
+if (args.includes('--compare')) {
+  const python = flag('--python') ?? '/usr/bin/python3';
+  if (!torchAvailable(python)) process.exit(1);
+  const repeats = Number(flag('--repeats') ?? 2);
+  const figures = await compare({
+    only: flag('--only')?.split(','),
+    repeats,
+    threads: Number(flag('--threads') ?? 2),
+    python,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  printCompare(figures, repeats);
+  if (jsonOut === '-') console.log(JSON.stringify(figures, null, 2));
+  else if (jsonOut) writeFileSync(jsonOut, JSON.stringify(figures, null, 2) + '\n');
+  process.exit(0);
+}
 if (!imagenetOnly) Object.assign(report, await mnistPerf());
 await disposeSessions();
 if (withImagenet) {
