@@ -29,14 +29,17 @@ function memoryStore(initial?: ModeChoice): ChoiceStore & { saved: ModeChoice[] 
   };
 }
 
-function parallel(sessionMs: number, workerMs: number, store: ChoiceStore | null, mode?: 'session' | 'workers' | 'measure') {
+function parallel(sessionMs: number, workerMs: number, store: ChoiceStore | null, mode?: 'session' | 'workers' | 'measure', poolOpenMs = 0) {
   const seen = { session: [] as number[], workers: [] as number[] };
   const opened = { session: 0, workers: 0 };
   const s = fakeRunner(sessionMs, seen.session);
   const w = fakeRunner(workerMs, seen.workers);
   const p = new ParallelSession({
     session: async () => (opened.session++, s as unknown as OnnxSession),
-    pool: async () => (opened.workers++, w as unknown as WorkerSessionPool),
+    pool: async () => {
+      if (opened.workers++ === 0) clock.t += poolOpenMs;
+      return w as unknown as WorkerSessionPool;
+    },
     workers: 2,
     store,
     mode,
@@ -81,6 +84,16 @@ describe('ParallelSession', () => {
     expect(store.saved.at(-1)).toMatchObject({ mode: 'workers', basis: 'steady runs' });
     await p.run(rows(16));
     expect(seen.workers).toEqual([8, 16, 16, 16]);
+  });
+
+  it('charges a first run with opening its mode: faster workers that take long to open lose a one-run job', async () => {
+    const store = memoryStore();
+    const { p } = parallel(1, 0.5, store, 'measure', 20); // 8 rows: session 8 ms; workers 4 ms + 20 ms to open
+    await p.run(rows(16));
+    expect(store.saved[0]).toMatchObject({ mode: 'session', basis: 'first runs', msPerRow: { session: 1, workers: 3 } });
+    // Steady runs (opening paid) then show the workers faster.
+    for (let i = 0; i < 4; i++) await p.run(rows(16));
+    expect(store.saved.at(-1)).toMatchObject({ mode: 'workers', basis: 'steady runs' });
   });
 
   it('uses a stored choice without measuring, and opens only what it uses', async () => {
