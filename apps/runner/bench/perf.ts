@@ -11,16 +11,19 @@
  * child processes.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { forward, disposeSessions, logitSession } from '@blameboard/core';
 import { loadDataset } from '@blameboard/datasets';
-import { explain } from '@blameboard/methods';
+import { explain, useCompileCache } from '@blameboard/methods';
 import { defaultPatch, evaluate, regionGrid, stageCounts } from '@blameboard/metrics';
 import { resolveModel } from '@blameboard/models';
 import { compare, printCompare, torchAvailable } from './compare.js';
 import { imagenetPerf, printImagenet, type ImagenetReport } from './imagenet.js';
+import { parallelAB, printParallel } from './parallel.js';
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf('--json');
@@ -33,6 +36,12 @@ const memoryAt = args.indexOf('--memory');
 const memory = memoryAt >= 0 ? args[memoryAt + 1] : undefined;
 const imagenetIterations = Number(process.env.PERF_IMAGENET_ITERATIONS ?? 2);
 const processRepeats = Number(process.env.PERF_PROCESS_REPEATS ?? 2);
+const parallelRounds = Number(process.env.PERF_PARALLEL_ROUNDS ?? 10);
+// The methods run as the CLI runs them: with a compile cache (a scratch folder), so each compiled
+// graph's run mode — one session or worker sessions — is measured and then used, as it would be.
+const scratchCache = mkdtempSync(path.join(os.tmpdir(), 'bb-perf-cache-'));
+useCompileCache(scratchCache);
+process.on('exit', () => rmSync(scratchCache, { recursive: true, force: true }));
 
 async function mnistPerf(): Promise<Record<string, unknown>> {
   const model = await resolveModel('mnist-cnn');
@@ -72,9 +81,11 @@ async function mnistPerf(): Promise<Record<string, unknown>> {
   }, { beforeAll: async () => { for (let s = 0; s < 16; s++) await forwardSession.run(forwardFeed); } });
   for (const c of cases) {
     const run = () => explain({ model, inputs, targets, method: c.method!, params: c.params, data, batchSize: BATCH });
+    // Settling also lets each compiled graph measure its run mode (a split first run, then two
+    // steady runs of each mode) before it is timed.
     bench.add(c.name, async () => {
       await run();
-    }, { beforeAll: async () => { for (let s = 0; s < 3; s++) await run(); } });
+    }, { beforeAll: async () => { for (let s = 0; s < 6; s++) await run(); } });
   }
   // Selectivity's bare forward passes: exactly the distinct inputs it must run (SPEC §4), counted
   // here from the definition rather than from its implementation. Stages k = 0…L of both orders
@@ -123,8 +134,10 @@ async function mnistPerf(): Promise<Record<string, unknown>> {
   const rss128 = peakRss(128);
 
   const grad = ms('gradient');
+  const parallel = await parallelAB('mnist-cnn', model, BATCH, parallelRounds, (line) => process.stderr.write(`${line}\n`));
   const targetsCheck = [
-    { target: 'gradient ≤ 2.5× forward', value: grad / fwd, limit: 2.5 },
+    { target: 'gradient ≤ 2.5× forward (SPEC §8)', value: grad / fwd, limit: 2.5 },
+    { target: 'gradient ≤ 3× forward (issue 10)', value: grad / fwd, limit: 3 },
     { target: 'lrp epsilon-gamma-box ≤ 3× forward', value: ms('lrp epsilon-gamma-box') / fwd, limit: 3 },
     { target: 'IG 32 steps ≤ 1.1 × 32 × gradient', value: ms('integrated-gradients (32 steps)') / (32 * grad), limit: 1.1 },
     { target: 'selectivity ≤ 1.2 × its bare forwards', value: ms('selectivity (32 steps)') / ms(bareName), limit: 1.2 },
@@ -134,6 +147,7 @@ async function mnistPerf(): Promise<Record<string, unknown>> {
   console.log('task'.padEnd(40) + 'ms'.padStart(10) + '× forward'.padStart(12));
   for (const r of rows) console.log(r.task.padEnd(40) + r.ms.toFixed(1).padStart(10) + r.ratioToForward.toFixed(2).padStart(12));
   console.log(`\nIG peak RSS: ${(rss8 / 2 ** 20).toFixed(0)} MiB at 8 steps, ${(rss128 / 2 ** 20).toFixed(0)} MiB at 128 steps`);
+  printParallel(parallel, parallelRounds);
   console.log('\ntarget'.padEnd(41) + 'measured'.padStart(10) + 'limit'.padStart(8));
   for (const t of targetsCheck) {
     console.log(t.target.padEnd(40) + t.value.toFixed(3).padStart(10) + String(t.limit).padStart(8) + (t.value <= t.limit ? '  ok' : '  MISSED'));
@@ -145,6 +159,7 @@ async function mnistPerf(): Promise<Record<string, unknown>> {
     iterations,
     tasks: rows,
     igPeakRss: { steps8: rss8, steps128: rss128 },
+    parallel,
     targets: targetsCheck.map((t) => ({ ...t, met: t.value <= t.limit })),
   };
 }
@@ -173,7 +188,7 @@ if (args.includes('--compare')) {
 if (!imagenetOnly) Object.assign(report, await mnistPerf());
 await disposeSessions();
 if (withImagenet) {
-  const imagenet: ImagenetReport = await imagenetPerf({ iterations: imagenetIterations, repeats: processRepeats, memory, log: (line) => process.stderr.write(`${line}\n`) });
+  const imagenet: ImagenetReport = await imagenetPerf({ iterations: imagenetIterations, repeats: processRepeats, parallelRounds: Math.max(2, Math.round(parallelRounds / 3)), memory, log: (line) => process.stderr.write(`${line}\n`) });
   printImagenet(imagenet);
   report.imagenet = imagenet;
 }

@@ -31,6 +31,7 @@ interface Ort {
   };
 }
 const ort = createRequire(fileURLToPath(new URL('../../core/package.json', import.meta.url)))('onnxruntime-node') as Ort;
+const RUNS = 30;
 
 /** Per-op profiles of a model's forward, gradient, DeepLIFT and LRP graphs at `batch` rows. */
 export async function profileGraphs(model: IrGraph, opts: { batch: number; threads: number; top: number; runs?: number; lrpComposite?: string; only?: string[] }): Promise<Record<string, number>> {
