@@ -65,11 +65,15 @@ interface Timed {
   wallMs: number;
   /** What the process itself reported as its compute time (the rest is start-up and I/O). */
   computeMs: number | null;
+  /** The run-mode choice a Blameboard process measured (BLAMEBOARD_PARALLEL_LOG), if it made one. */
+  modeLine?: string;
 }
 
 export interface CompareFigure {
   row: string;
   coldMs: number;
+  /** The run mode the first (cold) process chose, from its measurement. */
+  mode?: string;
   ours: Timed[];
   torch: Timed[];
   ratio: number;
@@ -84,7 +88,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Timed {
   const wallMs = performance.now() - t;
   if (child.status !== 0) throw new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} … exited ${child.status}:\n${child.stderr}`);
   const m = / in (\d+) ms/.exec(child.stderr);
-  return { wallMs, computeMs: m ? Number(m[1]) : null };
+  const mode = [...child.stderr.matchAll(/run mode .*/g)].at(-1); // the last choice (steady runs replace first runs)
+  return { wallMs, computeMs: m ? Number(m[1]) : null, ...(mode ? { modeLine: mode[0] } : {}) };
 }
 
 /** Checks torch is importable by `python`; otherwise prints how to get it and returns false. */
@@ -145,7 +150,7 @@ export async function compare(opts: CompareOptions): Promise<CompareFigure[]> {
       const ourOut = path.join(dir, 'ours.npy');
       const torchOut = path.join(dir, 'torch.npy');
       const cache = mkdtempSync(path.join(dir, 'cache-'));
-      const ourEnv = { ...process.env, BLAMEBOARD_CACHE_DIR: cache };
+      const ourEnv = { ...process.env, BLAMEBOARD_CACHE_DIR: cache, BLAMEBOARD_PARALLEL_LOG: '1' };
       const ourArgs = [cli, 'explain', '--model', f.model, '--inputs', f.inputs, '--targets', String(TARGET), '--method', r.method, '--params', JSON.stringify(r.params), '--out', ourOut];
       const torchArgs = [
         script, '--model', r.model, '--method', r.method, '--inputs', f.inputs, '--target', String(TARGET), '--batch', String(torchBatch(r.model)),
@@ -157,19 +162,20 @@ export async function compare(opts: CompareOptions): Promise<CompareFigure[]> {
       ];
       opts.log(`compare: ${label}`);
       const cold = run(process.execPath, ourArgs, ourEnv);
-      opts.log(`  blameboard, empty compile cache: ${(cold.wallMs / 1000).toFixed(2)} s`);
+      opts.log(`  blameboard, empty compile cache: ${(cold.wallMs / 1000).toFixed(2)} s${cold.modeLine ? ` (${cold.modeLine})` : ''}`);
       const ours: Timed[] = [];
       const torch: Timed[] = [];
       for (let k = 0; k < opts.repeats; k++) {
         ours.push(run(process.execPath, ourArgs, ourEnv));
         torch.push(run(opts.python, torchArgs, process.env));
-        opts.log(`  pair ${k + 1}: blameboard ${(ours[k].wallMs / 1000).toFixed(2)} s, torch ${(torch[k].wallMs / 1000).toFixed(2)} s`);
+        opts.log(`  pair ${k + 1}: blameboard ${(ours[k].wallMs / 1000).toFixed(2)} s, torch ${(torch[k].wallMs / 1000).toFixed(2)} s${ours[k].modeLine ? ` (${ours[k].modeLine})` : ''}`);
       }
       const best = (t: Timed[]) => Math.min(...t.map((x) => x.wallMs));
       const pairRatios = ours.map((o, k) => o.wallMs / torch[k].wallMs);
       const figure: CompareFigure = {
         row: label,
         coldMs: cold.wallMs,
+        ...(cold.modeLine ? { mode: cold.modeLine } : {}),
         ours,
         torch,
         ratio: best(ours) / best(torch),

@@ -45,6 +45,9 @@ export interface RunOptions {
 /** Environment variable forcing how compiled graphs run: session, workers, or measure (the default with a compile cache). */
 export const PARALLEL_ENV = 'BLAMEBOARD_PARALLEL';
 
+/** Environment variable that, set, makes a measured run-mode choice print one line on stderr. */
+export const PARALLEL_LOG_ENV = 'BLAMEBOARD_PARALLEL_LOG';
+
 /** BLAMEBOARD_PARALLEL, checked: undefined when unset. */
 export function parallelSetting(): RunMode | 'measure' | undefined {
   const v = process.env[PARALLEL_ENV]?.trim();
@@ -204,6 +207,10 @@ export class ParallelSession {
     if (choice && (choice.basis === 'steady runs' || !this.choice)) {
       this.choice = choice;
       this.opts.store?.save(choice);
+      if (process.env[PARALLEL_LOG_ENV]) {
+        const f = (m: RunMode) => choice.msPerRow[m].toFixed(3);
+        process.stderr.write(`blameboard: run mode ${choice.mode} from ${choice.basis} (ms per row: one session ${f('session')}, workers ${f('workers')})\n`);
+      }
       if (choice.basis === 'steady runs') this.measuring = false;
     }
     return out;
