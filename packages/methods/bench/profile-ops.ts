@@ -2,8 +2,8 @@
  * Per-operator kernel times of the compiled graphs on the zoo mnist-cnn, batch 256, from
  * onnxruntime's own profiler (the fastest of `RUNS` runs per op, so other processes on the box
  * matter less). Shows what bounds each graph (docs/decisions.md, "Performance of compiled graphs").
- *   cd packages/methods && npx tsx bench/profile-ops.ts [threads] [top]
- * `profileGraphs` is also what apps/runner/bench/profile-imagenet.ts runs on the ImageNet models.
+ *   cd packages/methods && npx tsx bench/profile-ops.ts [threads] [top] [model.onnx batch graphs composite]
+ * (apps/runner/bench/profile-imagenet.ts runs it on the ImageNet models).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -105,8 +105,15 @@ export async function profileGraphs(model: IrGraph, opts: { batch: number; threa
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const threads = Number(process.argv[2] ?? 2);
-  const top = Number(process.argv[3] ?? 12);
-  const model = loadOnnxFile(fileURLToPath(new URL('../../models/zoo/mnist-cnn.onnx', import.meta.url)));
-  await profileGraphs(model, { batch: 256, threads, top });
+  // [threads] [top] [model.onnx] [batch] [graphs, e.g. gradient,lrp] [lrp composite]
+  const [threads = '2', top = '12', onnx, batch, graphs, composite] = process.argv.slice(2);
+  const model = loadOnnxFile(onnx ?? fileURLToPath(new URL('../../models/zoo/mnist-cnn.onnx', import.meta.url)));
+  await profileGraphs(model, {
+    batch: Number(batch ?? 256),
+    threads: Number(threads),
+    top: Number(top),
+    ...(onnx ? { runs: 4 } : {}),
+    ...(graphs ? { only: graphs.split(',') } : {}),
+    ...(composite ? { lrpComposite: composite } : {}),
+  });
 }
