@@ -18,6 +18,8 @@ export interface ParallelFigure {
   workersMedianMs: number;
 }
 
+/** Pause before each timed run (see `time`). */
+const QUIET_MS = 30;
 const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
 
 /** The model's compiled gradient graph (as `explain` compiles it), both ways. */
@@ -43,6 +45,8 @@ export async function parallelAB(id: string, model: LoadedModel, rows: number, r
     }
     const t = { forward: [] as number[], session: [] as number[], workers: [] as number[] };
     const time = async (into: number[], run: () => Promise<unknown>) => {
+      // onnxruntime's pool threads spin for a while after a run: let the previous runner's go quiet.
+      await new Promise((r) => setTimeout(r, QUIET_MS));
       const started = performance.now();
       await run();
       into.push(performance.now() - started);
