@@ -156,10 +156,13 @@ export async function compiledHandle(
   let held = parallels.get(key);
   if (!held) {
     const record: { session?: ParallelSession; source: () => Uint8Array | string } = { source };
+    const batch = graph.inputs[0]?.shape[0];
     record.session = new ParallelSession({
       session: () => cachedSession(key, () => record.source()),
       pool: () => cachedPool(key, () => record.source(), workers),
       workers,
+      // A model exported with a fixed batch keeps it in its compiled graph: padded runs, one session.
+      ...(typeof batch === 'number' && batch > 0 ? { fixedBatch: batch } : {}),
       store: dir && setting === 'measure' ? choiceStore(dir, diskKey()) : null,
       mode: setting,
     });

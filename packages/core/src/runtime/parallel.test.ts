@@ -121,7 +121,7 @@ describe('ParallelSession', () => {
     expect(p.mode).toBeUndefined();
   });
 
-  it('a forced mode is used as is, and one worker thread means one session', async () => {
+  it('a forced mode is used as is; one worker thread, or a fixed batch, means one session', async () => {
     const forced = parallel(0.01, 0.01, memoryStore(), 'workers');
     await forced.p.run(rows(8));
     expect(forced.seen).toEqual({ session: [], workers: [8] });
@@ -135,5 +135,18 @@ describe('ParallelSession', () => {
     });
     expect(one.mode).toBe('session');
     expect((await one.run(rows(16))).y.shape).toEqual([16, 3]);
+    // A graph with a fixed batch runs on one session too, and says its batch to the row runner.
+    const fixed = new ParallelSession({
+      session: async () => fakeRunner(0, []) as unknown as OnnxSession,
+      pool: async () => {
+        throw new Error('no pool for a fixed batch');
+      },
+      workers: 2,
+      store: memoryStore(),
+      fixedBatch: 4,
+    });
+    expect(fixed.mode).toBe('session');
+    expect(fixed.fixedBatch).toBe(4);
+    expect((await fixed.run(rows(4))).y.shape).toEqual([4, 3]);
   });
 });

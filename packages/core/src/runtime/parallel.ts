@@ -124,16 +124,18 @@ export class ParallelSession {
       machine?: string;
       /** The clock runs are timed with (tests give a fake one). */
       now?: () => number;
+      /** The batch the graph fixes, if any: it runs on one session, exactly that many rows at a time. */
+      fixedBatch?: number;
     },
   ) {
     const machine = opts.machine ?? machineFingerprint();
-    const forced = opts.workers < 2 ? 'session' : opts.mode !== 'measure' ? opts.mode : undefined;
+    const forced = opts.workers < 2 || opts.fixedBatch !== undefined ? 'session' : opts.mode !== 'measure' ? opts.mode : undefined;
     this.choice = forced ? { mode: forced, basis: 'steady runs', msPerRow: { session: NaN, workers: NaN }, machine } : opts.store?.load(machine);
     this.measuring = this.choice === undefined;
   }
 
-  get fixedBatch(): undefined {
-    return undefined;
+  get fixedBatch(): number | undefined {
+    return this.opts.fixedBatch;
   }
 
   /** The mode in use (a stored or measured choice), or undefined while there is none yet. */
