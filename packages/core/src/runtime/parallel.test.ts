@@ -113,11 +113,12 @@ describe('ParallelSession', () => {
     expect(p.mode).toBeUndefined();
   });
 
-  it('runs on the one session when the workers do not fit the memory budget, or rows are too few to split', async () => {
+  it('runs on the one session, measuring nothing, when the workers do not fit the memory budget or rows are too few to split', async () => {
     const { p, seen } = parallel(0.01, 0.01, memoryStore());
     await p.run(rows(16), { allowWorkers: false });
     await p.run(rows(1));
-    expect(seen).toEqual({ session: [16, 1], workers: [] });
+    await p.run(rows(7));
+    expect(seen).toEqual({ session: [16, 1, 7], workers: [] });
     expect(p.mode).toBeUndefined();
   });
 

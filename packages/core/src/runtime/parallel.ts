@@ -189,8 +189,11 @@ export class ParallelSession {
     if (options.allowWorkers === false || rows < this.opts.workers) return (await this.session()).run(feeds);
     if (!this.measuring) return this.choice!.mode === 'workers' ? (await this.workers()).run(feeds) : (await this.session()).run(feeds);
 
+    // Runs too small to give each worker MIN_ROWS_PER_WORKER rows of a half say nothing about
+    // either mode: one session, nothing measured (a job of a few rows is never worth a pool).
+    if (rows < 2 * MIN_ROWS_PER_WORKER * this.opts.workers) return (await this.session()).run(feeds);
     let out: Record<string, Tensor>;
-    if (this.ran.size === 0 && rows >= 2 * MIN_ROWS_PER_WORKER * this.opts.workers) {
+    if (this.ran.size === 0) {
       // Nothing measured yet: half of this run on each mode, both first runs, so even a job of
       // one run leaves a choice.
       const half = Math.floor(rows / 2);
