@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { float32, sizeOf, InputError, loadNpy, parseJsonText, printable, validateInputs, validateTargets, type LoadedModel, type RowBudget, type Tensor } from '@blameboard/core';
 import { classMeansOf, predictClasses } from '@blameboard/metrics';
 import { getDatasetInfo, loadDataset, loadDatasetSync, loadInputs, parsePreprocess, type Dataset, type LoadedInputs, type PreprocessSpec } from '@blameboard/datasets';
-import { getZooEntry, resolveModel } from '@blameboard/models';
+import { getZooEntry, resolveModel } from '@blameboard/models/zoo';
 import type { DataContext } from '@blameboard/methods';
 import type { Io } from './io.js';
 

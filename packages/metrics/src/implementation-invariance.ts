@@ -1,7 +1,7 @@
 import type { LoadedModel, ParamSpec, Tensor } from '@blameboard/core';
 import { forward, InputError, sizeOf, UsageError } from '@blameboard/core';
 import type { DataContext } from '@blameboard/methods';
-import { equivalentPairs, resolveModel } from '@blameboard/models';
+import { equivalentPairs, resolveModel } from '@blameboard/models/zoo';
 import { aggregate, InvalidSamples } from './aggregate.js';
 import { methodExplainer, type MethodConfig } from './explainer.js';
 import { budgetOf, requireMethod } from './request.js';
