@@ -15,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { disposeSessions, float32, isBlameboardError, logitSession, Rng, saveNpy, type LoadedModel, type Tensor } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
 import { imagenetModel, imagenetOnnx } from '@blameboard/models';
+import { parallelAB, printParallel, type ParallelFigure } from './parallel.js';
 
-export const IMAGENET_MODELS = ['resnet50', 'efficientnet_b0'] as const;
+export const IMAGENET_MODELS = ['resnet50', 'efficientnet_b0', 'mobilenet_v2'] as const;
 export const IMAGENET_BATCH = 16;
 
 const METHODS: { task: string; method: string; params: Record<string, unknown> }[] = [
@@ -54,6 +55,8 @@ export interface ImagenetReport {
   memory: string;
   tasks: TaskFigure[];
   processes: ProcessFigure[];
+  parallel: ParallelFigure[];
+  parallelRounds: number;
 }
 
 function inputsFor(model: LoadedModel): { inputs: Tensor; targets: Int32Array } {
@@ -62,8 +65,8 @@ function inputsFor(model: LoadedModel): { inputs: Tensor; targets: Int32Array } 
   return { inputs, targets: Int32Array.from({ length: n }, (_, i) => (i * 61) % model.outputSize) };
 }
 
-async function timed(run: () => Promise<unknown>, iterations: number): Promise<{ mean: number; min: number }> {
-  await run(); // warm-up: compiles, opens the session, grows onnxruntime's arena
+async function timed(run: () => Promise<unknown>, iterations: number, warmups = 1): Promise<{ mean: number; min: number }> {
+  for (let w = 0; w < warmups; w++) await run(); // compiles, opens the session, grows onnxruntime's arena, measures the run mode
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const t = performance.now();
@@ -74,8 +77,10 @@ async function timed(run: () => Promise<unknown>, iterations: number): Promise<{
 }
 
 /** In-process figures for one model. */
-async function inProcess(id: string, iterations: number, log: (line: string) => void): Promise<TaskFigure[]> {
+async function inProcess(id: string, iterations: number, parallelRounds: number, parallel: ParallelFigure[], log: (line: string) => void): Promise<TaskFigure[]> {
   const model = await imagenetModel(id);
+  parallel.push(...(await parallelAB(id, model, IMAGENET_BATCH, parallelRounds, log)));
+  await disposeSessions();
   const { inputs, targets } = inputsFor(model);
   const session = await logitSession(model);
   const feed = { [session.inputNames[0]]: inputs };
@@ -88,7 +93,9 @@ async function inProcess(id: string, iterations: number, log: (line: string) => 
     forwards.push(forward.mean);
     const run = () => explain({ model, inputs, targets, method: m.method, params: m.params, batchSize: IMAGENET_BATCH });
     try {
-      const t = await timed(run, m.method === 'integrated-gradients' ? 1 : iterations);
+      // One-run methods settle with 3 runs: a split first run and steady runs of both modes
+      // (ParallelSession); IG runs many, so its one warm-up measures it.
+      const t = await timed(run, m.method === 'integrated-gradients' ? 1 : iterations, m.method === 'integrated-gradients' ? 1 : 5);
       rows.push({ model: id, task: m.task, ms: t.mean, minMs: t.min, ratioToForward: t.mean / forward.mean });
       log(`  ${id} ${m.task}: ${t.mean.toFixed(0)} ms (forward just before: ${forward.mean.toFixed(0)} ms)`);
     } catch (e) {
@@ -164,18 +171,29 @@ function fastest(runs: ProcessFigure[]): ProcessFigure {
   return { ...best, peakRssBytes: Math.max(...done.map((r) => r.peakRssBytes ?? 0)) };
 }
 
-export async function imagenetPerf(opts: { iterations: number; repeats: number; memory?: string; log: (line: string) => void }): Promise<ImagenetReport> {
+export async function imagenetPerf(opts: { iterations: number; repeats: number; parallelRounds: number; memory?: string; log: (line: string) => void }): Promise<ImagenetReport> {
   const tasks: TaskFigure[] = [];
   const procs: ProcessFigure[] = [];
+  const parallel: ParallelFigure[] = [];
   for (const id of IMAGENET_MODELS) {
     opts.log(`perf: ${id}, 224×224, batch ${IMAGENET_BATCH} …`);
-    tasks.push(...(await inProcess(id, opts.iterations, opts.log)));
+    tasks.push(...(await inProcess(id, opts.iterations, opts.parallelRounds, parallel, opts.log)));
     procs.push(...processes(id, opts.memory, opts.repeats, opts.log));
   }
-  return { batch: IMAGENET_BATCH, iterations: opts.iterations, repeats: opts.repeats, memory: opts.memory ?? 'default (BLAMEBOARD_MEMORY, else half the machine)', tasks, processes: procs };
+  return {
+    batch: IMAGENET_BATCH,
+    iterations: opts.iterations,
+    repeats: opts.repeats,
+    memory: opts.memory ?? 'default (BLAMEBOARD_MEMORY, else half the machine)',
+    tasks,
+    processes: procs,
+    parallel,
+    parallelRounds: opts.parallelRounds,
+  };
 }
 
 export function printImagenet(r: ImagenetReport): void {
+  printParallel(r.parallel, r.parallelRounds);
   console.log(`\nImageNet scale: 224×224, batch ${r.batch}, in process (mean of ${r.iterations} runs after a warm-up; IG one run; each ratio to the forward pass timed just before it)`);
   console.log('model'.padEnd(18) + 'task'.padEnd(34) + 'ms'.padStart(10) + '× forward'.padStart(12));
   for (const t of r.tasks) {

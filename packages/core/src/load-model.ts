@@ -69,8 +69,15 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   const inputShape = perSampleShape(input, id);
 
   const partial = { onnx, logitOnnx, hadSoftmax: stripped, sha256 };
-  const session = await logitSession(partial);
-  const outputSize = outputSizeOf(graph?.outputs[0] ?? declared.outputs[0]) ?? (await probeOutputSize(session, input, inputShape));
+  // The logit session opens here only when it must: to run a model the IR cannot model (so a
+  // model onnxruntime refuses is refused now), or to learn an output size the declarations do
+  // not give. Otherwise the first forward pass opens it: a compiled method with given targets
+  // never needs it (resnet50: 0.2–0.5 s and a copy of the weights per process).
+  let outputSize = outputSizeOf(graph?.outputs[0] ?? declared.outputs[0]);
+  if (!graph || outputSize === undefined) {
+    const session = await logitSession(partial);
+    outputSize ??= await probeOutputSize(session, input, inputShape);
+  }
 
   return {
     id,

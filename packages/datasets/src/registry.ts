@@ -20,6 +20,11 @@ export function getDatasetInfo(id: string): DatasetInfo {
 
 /** Loads a dataset by id. The default split is 'test' (what explanations and metrics run on). */
 export async function loadDataset(id: string, opts: LoadOptions = {}): Promise<Dataset> {
+  return loadDatasetSync(id, opts);
+}
+
+/** loadDataset without the promise, for a value computed when first read (the runner's data context). */
+export function loadDatasetSync(id: string, opts: LoadOptions = {}): Dataset {
   getDatasetInfo(id);
   if (opts.split !== undefined && opts.split !== 'train' && opts.split !== 'test') {
     throw new UsageError(`unknown split '${String(opts.split)}' (known: train, test)`);

@@ -2,7 +2,8 @@
  * Per-operator kernel times of the compiled graphs on the zoo mnist-cnn, batch 256, from
  * onnxruntime's own profiler (the fastest of `RUNS` runs per op, so other processes on the box
  * matter less). Shows what bounds each graph (docs/decisions.md, "Performance of compiled graphs").
- *   cd packages/methods && npx tsx bench/profile-ops.ts [threads] [top]
+ *   cd packages/methods && npx tsx bench/profile-ops.ts [threads] [top] [model.onnx batch graphs composite]
+ * (apps/runner/bench/profile-imagenet.ts runs it on the ImageNet models).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,59 +31,89 @@ interface Ort {
   };
 }
 const ort = createRequire(fileURLToPath(new URL('../../core/package.json', import.meta.url)))('onnxruntime-node') as Ort;
-
-const threads = Number(process.argv[2] ?? 2);
-const top = Number(process.argv[3] ?? 12);
 const RUNS = 30;
-const N = 256;
-const model = loadOnnxFile(fileURLToPath(new URL('../../models/zoo/mnist-cnn.onnx', import.meta.url)));
-const x = Float32Array.from({ length: N * 784 }, (_, i) => Math.max(0, Math.sin(i * 0.37)));
-const seed = oneHot(Int32Array.from({ length: N }, (_, i) => i % 10), 10).data as Float32Array;
 
-async function profile(label: string, graph: IrGraph, inputs: Float32Array[]): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'bb-prof-'));
-  const session = await ort.InferenceSession.create(writeOnnx(graph), {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    enableProfiling: true,
-    profileFilePrefix: join(dir, 'p'),
-  });
-  const feeds = Object.fromEntries(session.inputNames.map((name, i) => [name, new ort.Tensor('float32', inputs[i], inputs[i].length === N * 10 ? [N, 10] : [N, 1, 28, 28])]));
-  for (let r = 0; r < RUNS; r++) await session.run(feeds);
-  session.endProfiling();
-  const events = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
-  await session.release();
-  rmSync(dir, { recursive: true });
-  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000);
-  const best = Math.min(...runs.slice(3));
-  const perOp = new Map<string, { op: string; times: number[] }>();
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-    const key = e.name.slice(0, -'_kernel_time'.length);
-    const entry = perOp.get(key) ?? { op: e.args?.op_name ?? '?', times: [] };
-    entry.times.push(e.dur / 1000);
-    perOp.set(key, entry);
+/** Per-op profiles of a model's forward, gradient, DeepLIFT and LRP graphs at `batch` rows. */
+export async function profileGraphs(model: IrGraph, opts: { batch: number; threads: number; top: number; runs?: number; lrpComposite?: string; only?: string[] }): Promise<Record<string, number>> {
+  const { batch: n, threads, top } = opts;
+  const runs = opts.runs ?? RUNS;
+  const inputShape = model.inputs[0].shape.slice(1).map(Number);
+  const per = inputShape.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: n * per }, (_, i) => Math.max(0, Math.sin(i * 0.37)));
+  const outShape = model.outputs[0].shape;
+  const classes = Number(outShape[outShape.length - 1]);
+  const seed = oneHot(Int32Array.from({ length: n }, (_, i) => i % classes), classes).data as Float32Array;
+
+  async function profile(label: string, graph: IrGraph, inputs: Float32Array[]): Promise<number> {
+    const dir = mkdtempSync(join(tmpdir(), 'bb-prof-'));
+    const session = await ort.InferenceSession.create(writeOnnx(graph), {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      enableMemPattern: false,
+      enableProfiling: true,
+      profileFilePrefix: join(dir, 'p'),
+    });
+    const feeds = Object.fromEntries(session.inputNames.map((name, i) => [name, new ort.Tensor('float32', inputs[i], inputs[i].length === n * classes ? [n, classes] : [n, ...inputShape])]));
+    for (let r = 0; r < runs; r++) await session.run(feeds);
+    session.endProfiling();
+    const events = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+    await session.release();
+    rmSync(dir, { recursive: true });
+    const times = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000);
+    const best = Math.min(...times.slice(Math.min(3, times.length - 1)));
+    const perOp = new Map<string, { op: string; times: number[] }>();
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+      const key = e.name.slice(0, -'_kernel_time'.length);
+      const entry = perOp.get(key) ?? { op: e.args?.op_name ?? '?', times: [] };
+      entry.times.push(e.dur / 1000);
+      perOp.set(key, entry);
+    }
+    console.log(`\n${label}: fastest run ${best.toFixed(2)} ms (${threads} thread${threads > 1 ? 's' : ''}, batch ${n})`);
+    const rows = [...perOp].map(([name, { op, times: t }]) => ({ name, op, ms: Math.min(...t) })).sort((a, b) => b.ms - a.ms);
+    const byOp = new Map<string, number>();
+    for (const r of rows) byOp.set(r.op, (byOp.get(r.op) ?? 0) + r.ms);
+    for (const r of rows.slice(0, top)) console.log(`  ${r.ms.toFixed(3).padStart(8)} ms  ${r.op.padEnd(16)} ${r.name}`);
+    console.log(`  by operator: ${[...byOp].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([op, ms]) => `${op} ${ms.toFixed(2)}`).join(', ')}`);
+    return best;
   }
-  console.log(`\n${label}: fastest run ${best.toFixed(2)} ms (${threads} thread${threads > 1 ? 's' : ''})`);
-  const rows = [...perOp].map(([name, { op, times }]) => ({ name, op, ms: Math.min(...times) })).sort((a, b) => b.ms - a.ms);
-  for (const r of rows.slice(0, top)) console.log(`  ${r.ms.toFixed(3).padStart(7)} ms  ${r.op.padEnd(16)} ${r.name}`);
-  return best;
+
+  const lrp = lrpRuleSet({
+    composite: compositeMap(opts.lrpComposite ?? 'epsilon-gamma-box'),
+    params: ruleParams({}, { low: 0, high: 1 }),
+    layerRules: [],
+    stabilizer: 1e-6,
+    bias: 'absorb',
+    maxpool: 'winner-take-all',
+    gates: 'constant',
+    inputNonNegative: true,
+  });
+  const want = (name: string) => !opts.only || opts.only.includes(name);
+  const out: Record<string, number> = {};
+  const forward = await profile('forward', model, [x]);
+  out.forward = forward;
+  const ratio = (name: string, t: number) => {
+    out[name] = t;
+    console.log(`  = ${(t / forward).toFixed(2)}× forward`);
+  };
+  if (want('gradient')) ratio('gradient', await profile('gradient', compileExplanation(model, gradientRules(), { start: 'seed-input' }).graph, [x, seed]));
+  if (want('deeplift')) ratio('deeplift', await profile('deeplift', compileExplanation(model, deepLiftRules(), { start: 'seed-input', withBaseline: true }).graph, [x, seed, new Float32Array(n * per)]));
+  if (want('lrp')) ratio('lrp', await profile(`lrp ${opts.lrpComposite ?? 'epsilon-gamma-box'}`, compileExplanation(foldBatchNorm(model), lrp, { start: 'seed-times-output' }).graph, [x, seed]));
+  return out;
 }
 
-const lrp = lrpRuleSet({
-  composite: compositeMap('epsilon-gamma-box'),
-  params: ruleParams({}, { low: 0, high: 1 }),
-  layerRules: [],
-  stabilizer: 1e-6,
-  bias: 'absorb',
-  maxpool: 'winner-take-all',
-  gates: 'constant',
-  inputNonNegative: true,
-});
-const forward = await profile('forward', model, [x]);
-const ratio = (t: number) => console.log(`  = ${(t / forward).toFixed(2)}× forward`);
-ratio(await profile('gradient', compileExplanation(model, gradientRules(), { start: 'seed-input' }).graph, [x, seed]));
-ratio(await profile('deeplift', compileExplanation(model, deepLiftRules(), { start: 'seed-input', withBaseline: true }).graph, [x, seed, new Float32Array(N * 784)]));
-ratio(await profile('lrp epsilon-gamma-box', compileExplanation(foldBatchNorm(model), lrp, { start: 'seed-times-output' }).graph, [x, seed]));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // [threads] [top] [model.onnx] [batch] [graphs, e.g. gradient,lrp] [lrp composite]
+  const [threads = '2', top = '12', onnx, batch, graphs, composite] = process.argv.slice(2);
+  const model = loadOnnxFile(onnx ?? fileURLToPath(new URL('../../models/zoo/mnist-cnn.onnx', import.meta.url)));
+  await profileGraphs(model, {
+    batch: Number(batch ?? 256),
+    threads: Number(threads),
+    top: Number(top),
+    ...(onnx ? { runs: 4 } : {}),
+    ...(graphs ? { only: graphs.split(',') } : {}),
+    ...(composite ? { lrpComposite: composite } : {}),
+  });
+}

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -15,6 +15,8 @@ function scratch(): string {
 afterEach(() => {
   delete process.env[CACHE_DIR_ENV];
   delete process.env[CACHE_MAX_ENV];
+  delete process.env.BLAMEBOARD_PARALLEL;
+  delete process.env.BLAMEBOARD_THREADS;
 });
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -82,6 +84,39 @@ describe('the compile cache on disk', () => {
     await p.compiledHandle(other, 'gradient', 'gradient', () => (calls.n++, p.gradientRules()), { start: 'seed-input' });
     expect(calls.n).toBe(2);
     await p.core.disposeSessions();
+  });
+
+  it('keeps the run mode it measured beside the graph; worker sessions and one session give the same attributions', async () => {
+    const dir = scratch();
+    process.env[CACHE_DIR_ENV] = dir;
+    process.env.BLAMEBOARD_THREADS = '2';
+    const model = await modelFrom(smallCnn(5), 'parallel-test');
+    const x = float32([16, 2, 8, 8], new Rng(2).fillUniform(new Float32Array(16 * 128)));
+    const attributions = async (p: Awaited<ReturnType<typeof freshProcess>>) => {
+      const handle = await p.compiledHandle(model, 'gradient', 'gradient', () => p.gradientRules(), { start: 'seed-input' });
+      const modeBefore = handle.session.mode;
+      const out = await handle.session.run({ [handle.meta.inputNames.input]: x, [handle.meta.inputNames.seed]: p.oneHot(Array.from({ length: 16 }, (_, i) => i % 3), 3) });
+      await p.core.disposeSessions();
+      return { modeBefore, data: Array.from(out[handle.meta.outputNames[0]].data as Float32Array) };
+    };
+    const measured = await attributions(await freshProcess());
+    expect(measured.modeBefore).toBeUndefined(); // nothing stored yet: the first run measured both modes
+    const stored = readdirSync(dir).find((f) => f.endsWith('.parallel.json'))!;
+    expect(stored).toMatch(/^[0-9a-f]{64}\.parallel\.json$/);
+    const choices = JSON.parse(readFileSync(path.join(dir, stored), 'utf8')) as Record<string, { mode: string; basis: string; msPerRow: Record<string, number> }>;
+    const [machine, choice] = Object.entries(choices)[0];
+    expect(machine).toMatch(/threads 2; onnxruntime /);
+    expect(['session', 'workers']).toContain(choice.mode);
+    expect(choice.basis).toBe('first runs');
+    expect(choice.msPerRow.session).toBeGreaterThan(0);
+    expect(choice.msPerRow.workers).toBeGreaterThan(0);
+    const again = await attributions(await freshProcess());
+    expect(again.modeBefore).toBe(choice.mode); // the next process uses the stored choice
+    expect(again.data).toEqual(measured.data);
+    for (const mode of ['session', 'workers']) {
+      process.env.BLAMEBOARD_PARALLEL = mode;
+      expect((await attributions(await freshProcess())).data).toEqual(measured.data);
+    }
   });
 
   it('evicts the least recently used entries beyond BLAMEBOARD_CACHE_MAX', async () => {

@@ -3,7 +3,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseMemory, type CompiledGraph, type CompileOptions } from '@blameboard/core';
+import { parseMemory, type ChoiceStore, type CompiledGraph, type CompileOptions, type ModeChoice } from '@blameboard/core';
 
 /** Environment variable naming the compile cache's folder; `off` (or empty) turns the cache off. */
 export const CACHE_DIR_ENV = 'BLAMEBOARD_CACHE_DIR';
@@ -136,7 +136,42 @@ export function readCached(dir: string, key: string): CacheEntry | undefined {
 
 /** Drops an entry onnxruntime could not load (a damaged file); the graph is compiled again. */
 export function dropCached(dir: string, key: string): void {
-  for (const ext of ['.onnx', '.json']) rmSync(path.join(dir, `${key}${ext}`), { force: true });
+  for (const ext of ['.onnx', '.json', '.parallel.json']) rmSync(path.join(dir, `${key}${ext}`), { force: true });
+}
+
+/**
+ * Where a compiled graph's measured run mode (one session or worker sessions) is kept: beside
+ * the graph, as `<key>.parallel.json`, one choice per machine fingerprint (a cache folder may be
+ * shared by machines). Best effort both ways: an unreadable file is no choice, an unwritable
+ * folder keeps none.
+ */
+export function choiceStore(dir: string, key: string): ChoiceStore {
+  const file = path.join(dir, `${key}.parallel.json`);
+  const readAll = (): Record<string, ModeChoice> => {
+    try {
+      const all = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      return all && typeof all === 'object' && !Array.isArray(all) ? (all as Record<string, ModeChoice>) : {};
+    } catch {
+      return {};
+    }
+  };
+  return {
+    load(machine) {
+      const c = readAll()[machine] as Partial<ModeChoice> | undefined;
+      const valid =
+        c && (c.mode === 'session' || c.mode === 'workers') && (c.basis === 'first runs' || c.basis === 'steady runs') && typeof c.msPerRow === 'object' && c.msPerRow !== null;
+      return valid ? { ...(c as ModeChoice), machine } : undefined;
+    },
+    save(choice) {
+      try {
+        const all = readAll();
+        all[choice.machine] = choice;
+        writeAtomic(file, Buffer.from(JSON.stringify(all, null, 2) + '\n'));
+      } catch {
+        // the choice is measured again next time
+      }
+    },
+  };
 }
 
 /**
@@ -184,7 +219,7 @@ function cacheMax(): number {
 function evict(dir: string, max: number): void {
   const entries = new Map<string, { size: number; used: number }>();
   for (const name of readdirSync(dir)) {
-    const m = /^([0-9a-f]{64})\.(onnx|json)$/.exec(name);
+    const m = /^([0-9a-f]{64})\.(onnx|json|parallel\.json)$/.exec(name);
     if (!m) continue;
     const st = statSync(path.join(dir, name));
     const e = entries.get(m[1]) ?? { size: 0, used: 0 };

@@ -1,5 +1,9 @@
 import {
+  cachedPool,
   cachedSession,
+  defaultThreads,
+  ParallelSession,
+  parallelSetting,
   logitCost,
   compileExplanation,
   inferShapes,
@@ -19,14 +23,22 @@ import {
   type RuleSet,
   type Tensor,
 } from '@blameboard/core';
-import { compileCacheDir, compileKey, dropCached, readCached, writeCached, type CachedMeta } from './compile-cache.js';
+import { choiceStore, compileCacheDir, compileKey, dropCached, readCached, writeCached, type CachedMeta } from './compile-cache.js';
 
 /** A compiled explanation graph's session, the names to feed and read, and its memory cost. */
-export interface CompiledHandle extends RowGraph {
+export interface CompiledHandle extends RowGraph<ParallelSession> {
   meta: Omit<CompiledGraph, 'graph'>;
 }
 
 const metas = new Map<string, CachedMeta>();
+/**
+ * One ParallelSession per compiled graph and process (it keeps what it measured), with where
+ * its sessions read the graph from: the latest compiledHandle call's source.
+ */
+const parallels = new Map<string, { session: ParallelSession; source: () => Uint8Array | string }>();
+
+/** What one worker session holds besides the rows: its initializers, their prepacked copies, a thread and its V8 isolate. */
+const WORKER_OVERHEAD_BYTES = 32 * 2 ** 20;
 
 /** The model's IR, or a one-line error naming what kept the IR from modelling it (operators, opset, …). */
 export function requireGraph(model: LoadedModel, methodId: string): IrGraph {
@@ -137,24 +149,49 @@ export async function compiledHandle(
     fromDisk = path !== undefined;
     return path ?? compile().bytes;
   };
-  let session;
+  const workers = defaultThreads();
+  // Without the disk cache there is nowhere to keep a measured choice: one session, unless
+  // BLAMEBOARD_PARALLEL says otherwise.
+  const setting = parallelSetting() ?? (dir ? 'measure' : 'session');
+  let held = parallels.get(key);
+  if (!held) {
+    const record: { session?: ParallelSession; source: () => Uint8Array | string } = { source };
+    const batch = graph.inputs[0]?.shape[0];
+    record.session = new ParallelSession({
+      session: () => cachedSession(key, () => record.source()),
+      pool: () => cachedPool(key, () => record.source(), workers),
+      workers,
+      // A model exported with a fixed batch keeps it in its compiled graph: padded runs, one session.
+      ...(typeof batch === 'number' && batch > 0 ? { fixedBatch: batch } : {}),
+      store: dir && setting === 'measure' ? choiceStore(dir, diskKey()) : null,
+      mode: setting,
+    });
+    held = record as { session: ParallelSession; source: () => Uint8Array | string };
+    parallels.set(key, held);
+  }
+  held.source = source;
+  const session = held.session;
   try {
-    session = await cachedSession(key, source);
+    await session.open();
   } catch (e) {
     if (!fromDisk || !(e instanceof ModelLoadError)) throw e;
     // A damaged cache entry: drop it and compile afresh.
     dropCached(dir!, diskKey());
     ({ bytes: fresh, meta: entry } = compile());
     metas.set(key, entry);
-    session = await cachedSession(key, () => fresh!);
+    onDisk = undefined;
+    fromDisk = false;
+    await session.open();
   }
-  fresh = undefined; // onnxruntime holds its copy; the JS bytes may go
+  // onnxruntime holds its copy; the JS bytes may go, unless worker sessions may still need them
+  // and there is no file to read (no disk cache).
+  if (dir || setting === 'session') fresh = undefined;
   const forward = logitCost(model);
   const cost: GraphCost = {
     rowBytes: Math.max(entry.rowBytes, 2 * forward.rowBytes),
     fixedBytes: forward.fixedBytes + WEIGHT_COPIES * entry.weightBytes,
   };
-  return { session, meta: entry.meta, cost };
+  return { session, meta: entry.meta, cost, workerBytes: workers > 1 ? workers * (2 * entry.weightBytes + WORKER_OVERHEAD_BYTES) : 0 };
 }
 
 /** Seeds [n, C]: 1 at each row's target, 0 elsewhere (∂f_t/∂logits). */

@@ -11,6 +11,7 @@ export {
   imagenetModel,
   resnet50,
   efficientnetB0,
+  mobilenetV2,
   type ImagenetArchitecture,
   type ImagenetOptions,
 } from './imagenet/index.js';

@@ -47,6 +47,6 @@ function measureLogitCost(model: Pick<LoadedModel, 'graph' | 'inputShape' | 'log
 }
 
 /** The logit session with its cost: what the row runner takes. */
-export async function logitGraph(model: LoadedModel, opts: SessionOptions = {}): Promise<RowGraph> {
+export async function logitGraph(model: LoadedModel, opts: SessionOptions = {}): Promise<RowGraph<OnnxSession>> {
   return { session: await logitSession(model, opts), cost: logitCost(model) };
 }

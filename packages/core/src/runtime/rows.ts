@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { sizeOf, type Tensor, type TypedArray } from '../tensor.js';
 import type { IrGraph } from '../ir/types.js';
 import { defaultBatchSize, defaultMemoryBudget, formatBytes, memoryNeeded, rowBytesOf, UNSIZED_ROW_FACTOR, WEIGHT_COPIES, weightBytes, type GraphCost } from './memory.js';
+import type { RunOptions } from './parallel.js';
 import type { OnnxSession } from './session.js';
 
 /** How many rows one onnxruntime run may take: a batch size, or a memory budget to derive it from. */
@@ -12,17 +13,32 @@ export interface RowBudget {
   memory?: number;
 }
 
+/** What the row runner runs: one onnxruntime session, or a compiled graph's ParallelSession. */
+export interface RowSession {
+  run(feeds: Record<string, Tensor>, options?: RunOptions): Promise<Record<string, Tensor>>;
+  readonly fixedBatch: number | undefined;
+}
+
 /** A session with what the row runner needs to size its runs. */
-export interface RowGraph {
-  session: OnnxSession;
+export interface RowGraph<S extends RowSession = RowSession> {
+  session: S;
   cost: GraphCost;
+  /** Memory the worker sessions add when the graph runs on them (their copies of the weights). */
+  workerBytes?: number;
+}
+
+/** Whether the worker sessions fit the budget beside `rows` rows per run. */
+function workersFit(graph: RowGraph, rows: number, budget: RowBudget = {}): boolean {
+  if (!graph.workerBytes) return true;
+  const memory = budget.memory ?? defaultMemoryBudget();
+  return memoryNeeded({ ...graph.cost, fixedBytes: graph.cost.fixedBytes + graph.workerBytes }, rows) <= memory;
 }
 
 /**
  * A bare session as the runner sees it, costed from its IR when the caller has it, else from
  * the size of one input row (see UNSIZED_ROW_FACTOR).
  */
-export function sessionGraph(session: OnnxSession, rowShape: number[], graph?: IrGraph, bytesPerValue = 4): RowGraph {
+export function sessionGraph(session: OnnxSession, rowShape: number[], graph?: IrGraph, bytesPerValue = 4): RowGraph<OnnxSession> {
   const rowBytes = graph ? rowBytesOf(graph) : undefined;
   return {
     session,
@@ -75,6 +91,7 @@ export interface RowsRun {
 export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
   const size = rowsPerRun(graph, run.budget);
   const fixed = graph.session.fixedBatch;
+  const options: RunOptions = { allowWorkers: workersFit(graph, size, run.budget) };
   const entries = Object.entries(run.feeds);
   for (const [name, t] of entries) {
     if (t.shape[0] !== run.rows) throw new UsageError(`feed '${name}' has ${t.shape[0]} rows, expected ${run.rows}`);
@@ -103,7 +120,7 @@ export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
         feeds[name] = pad;
       }
     }
-    const out = await graph.session.run(feeds);
+    const out = await graph.session.run(feeds, options);
     run.consume(start, count, fixed !== undefined && count !== fixed ? takeRows(out, count) : out);
   }
 }
@@ -171,6 +188,7 @@ export interface RowStream {
 export async function streamRows(graph: RowGraph, s: RowStream): Promise<void> {
   const size = rowsPerRun(graph, s.budget);
   const fixed = graph.session.fixedBatch;
+  const options: RunOptions = { allowWorkers: workersFit(graph, size, s.budget) };
   const per = s.inputs.map((i) => sizeOf(i.shape));
   const capacity = Math.min(size, s.rows);
   const runRowsCount = fixed ?? capacity;
@@ -186,7 +204,7 @@ export async function streamRows(graph: RowGraph, s: RowStream): Promise<void> {
       return data;
     });
     for (let r = 0; r < count; r++) s.fill(start + r, views.map((v, k) => v.subarray(r * per[k], (r + 1) * per[k])));
-    const out = await graph.session.run(feeds);
+    const out = await graph.session.run(feeds, options);
     const names = Object.keys(out);
     const outPer = names.map((n) => out[n].data.length / rows);
     for (let r = 0; r < count; r++) {

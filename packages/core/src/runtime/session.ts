@@ -1,18 +1,16 @@
-import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { BlameboardError, ModelLoadError, ModelRunError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { fromOrt, toOrt } from './convert.js';
+import { defaultThreads, sessionOptions } from './session-options.js';
 import { disableOnnxruntimeTelemetry } from './telemetry.js';
+import { disposePools } from './worker-pool.js';
+
+export { defaultThreads } from './session-options.js';
 
 export interface SessionOptions {
   /** Threads inside one operator; default os.availableParallelism() (or BLAMEBOARD_THREADS). */
   intraOpNumThreads?: number;
-}
-
-export function defaultThreads(): number {
-  const env = Number(process.env.BLAMEBOARD_THREADS);
-  return Number.isInteger(env) && env > 0 ? env : os.availableParallelism();
 }
 
 /**
@@ -36,19 +34,7 @@ export class OnnxSession {
     disableOnnxruntimeTelemetry();
     let session: ort.InferenceSession;
     try {
-      const options: ort.InferenceSession.SessionOptions = {
-        intraOpNumThreads: opts.intraOpNumThreads ?? defaultThreads(),
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        // Errors reach the user as one typed line; onnxruntime's own multi-line log (and its
-        // warnings about constants a compiled graph leaves unused) would only bury it.
-        logSeverityLevel: 4,
-        // Memory patterns pre-plan one block per input shape on top of the arena the first run
-        // already grew: about twice the peak memory per row (efficientnet_b0's gradient 172 vs
-        // 88 MB/row) for no measurable speed (docs/decisions.md, "Memory budget").
-        enableMemPattern: false,
-      };
+      const options = sessionOptions(opts.intraOpNumThreads ?? defaultThreads());
       session = typeof onnx === 'string' ? await ort.InferenceSession.create(onnx, options) : await ort.InferenceSession.create(onnx, options);
     } catch (e) {
       throw new ModelLoadError(`onnxruntime cannot load the model: ${firstLine(e)}`, { cause: e });
@@ -139,7 +125,7 @@ export async function cachedSession(key: string, build: () => Uint8Array | strin
 export async function disposeSessions(): Promise<void> {
   const entries = [...cache.values()];
   cache.clear();
-  await Promise.all(entries.map((e) => e.session.then((s) => s.dispose(), () => undefined)));
+  await Promise.all([...entries.map((e) => e.session.then((s) => s.dispose(), () => undefined)), disposePools()]);
 }
 
 function firstLine(e: unknown): string {

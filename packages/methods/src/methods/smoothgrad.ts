@@ -49,7 +49,8 @@ export const smoothgrad: AttributionMethod = {
       fill: (row, xRow) => {
         const i = Math.floor(row / samples);
         const o = i * per;
-        for (let j = 0; j < per; j++) xRow[j] = x[o + j] + (sigma[i] > 0 ? rng.normal(0, sigma[i]) : 0);
+        if (sigma[i] > 0) rng.addNormals(xRow, x.subarray(o, o + per), 0, sigma[i]);
+        else for (let j = 0; j < per; j++) xRow[j] = x[o + j] + 0;
         if (byInput) noisy.set(row, Float32Array.from(xRow));
         return targets[i];
       },

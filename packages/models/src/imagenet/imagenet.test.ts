@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, forward, Rng, type IrGraph, type Tensor } from '@blameboard/core';
-import { efficientnetB0, imagenetModel, resnet50 } from './index.js';
+import { efficientnetB0, imagenetModel, mobilenetV2, resnet50 } from './index.js';
 
 afterAll(() => disposeSessions());
 
@@ -36,13 +36,23 @@ describe('ImageNet architectures with random weights', () => {
     expect(g.nodes.filter((n) => n.opType === 'Conv' && n.attributes.group?.value !== 1)).toHaveLength(16);
   });
 
+  it('mobilenet_v2 has torchvision’s inverted residual blocks, ReLU6 as Clip(x, 0, 6)', () => {
+    const g = mobilenetV2({ size: 64 });
+    // torchvision mobilenet_v2: 3,504,872 parameters, 34,112 of them BatchNorm γ and β (17,056 channels).
+    expect(parameters(g) - 2).toBe(3_504_872 - 17_056); // less the two Clip bounds
+    expect(opCounts(g)).toEqual({ Conv: 52, Clip: 35, Add: 10, GlobalAveragePool: 1, Flatten: 1, Gemm: 1 });
+    expect(g.nodes.filter((n) => n.opType === 'Conv' && n.attributes.group?.value !== 1)).toHaveLength(17);
+    const clip = g.nodes.find((n) => n.opType === 'Clip')!;
+    expect([...g.initializers.get(clip.inputs[1])!.data, ...g.initializers.get(clip.inputs[2])!.data]).toEqual([0, 6]);
+  });
+
   it('is the same model for the same seed and another for another seed', () => {
     expect(weightsHash(efficientnetB0({ size: 32 }))).toBe(weightsHash(efficientnetB0({ size: 32 })));
     expect(weightsHash(efficientnetB0({ size: 32, seed: 1 }))).not.toBe(weightsHash(efficientnetB0({ size: 32 })));
   });
 
   it('loads as users’ models do, every operator in the IR, and gives finite logits that depend on the input', async () => {
-    for (const id of ['resnet50', 'efficientnet_b0']) {
+    for (const id of ['resnet50', 'efficientnet_b0', 'mobilenet_v2']) {
       const model = await imagenetModel(id, { size: 64 });
       expect(model.graph).not.toBeNull();
       expect(model.inputShape).toEqual([3, 64, 64]);

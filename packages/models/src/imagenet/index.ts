@@ -1,15 +1,18 @@
 import { loadModel, writeOnnx, UsageError, type IrGraph, type LoadedModel } from '@blameboard/core';
 import { efficientnetB0 } from './efficientnet.js';
+import { mobilenetV2 } from './mobilenet.js';
 import { resnet50, type ImagenetOptions } from './resnet.js';
 
 export type { ImagenetOptions } from './resnet.js';
 export { resnet50 } from './resnet.js';
 export { efficientnetB0 } from './efficientnet.js';
+export { mobilenetV2 } from './mobilenet.js';
 
 /** The ImageNet-scale architectures built at run time from seeded random weights (nothing committed). */
 export const IMAGENET_ARCHITECTURES = {
   resnet50,
   efficientnet_b0: efficientnetB0,
+  mobilenet_v2: mobilenetV2,
 } as const satisfies Record<string, (opts?: ImagenetOptions) => IrGraph>;
 
 export type ImagenetArchitecture = keyof typeof IMAGENET_ARCHITECTURES;

@@ -62,6 +62,15 @@ export class NetWriter {
     return this.node('Relu', [x]);
   }
 
+  /** ReLU6 as `torch.onnx.export` writes it from opset 11: Clip with its bounds 0 and 6 as scalar inputs. */
+  relu6(x: string): string {
+    if (!this.initializers.has('clip_min')) {
+      this.initializers.set('clip_min', { dtype: 'float32', shape: [], data: new Float32Array([0]) });
+      this.initializers.set('clip_max', { dtype: 'float32', shape: [], data: new Float32Array([6]) });
+    }
+    return this.node('Clip', [x, 'clip_min', 'clip_max']);
+  }
+
   sigmoid(x: string): string {
     return this.node('Sigmoid', [x]);
   }

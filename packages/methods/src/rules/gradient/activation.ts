@@ -10,11 +10,14 @@ const positive = (b: GraphBuilder, z: string) => b.op('Greater', [z, b.scalar(0)
 const mul = (b: GraphBuilder, u: string, v: string) => b.op('Mul', [u, v])[0];
 const add = (b: GraphBuilder, u: string, v: string) => b.op('Add', [u, v])[0];
 
-/** 1 strictly inside (lo, hi), else 0 — the window where a hard-clipped activation has slope. */
+/**
+ * 1 strictly inside (lo, hi), else 0 — the window where a hard-clipped activation has slope. One
+ * Cast of the And of both compares: onnxruntime's bool → float Cast is the costly pass (two Casts
+ * and a product per ReLU6 took a fifth of MobileNetV2's gradient).
+ */
 function inside(b: GraphBuilder, z: string, lo: string | null, hi: string | null): string | null {
-  const above = lo ? mask(b, 'Greater', z, lo) : null;
-  const below = hi ? mask(b, 'Less', z, hi) : null;
-  return above && below ? mul(b, above, below) : above ?? below;
+  if (lo && hi) return b.op('Cast', [b.op('And', [b.op('Greater', [z, lo])[0], b.op('Less', [z, hi])[0]])[0]], toFloat)[0];
+  return lo ? mask(b, 'Greater', z, lo) : hi ? mask(b, 'Less', z, hi) : null;
 }
 
 /** √(2/π) and the cubic coefficient of GELU's tanh approximation (ONNX Gelu, PyTorch). */
@@ -28,7 +31,11 @@ const GELU_TANH_CUBIC = 0.044715;
  */
 export const derivatives: Record<string, Derivative> = {
   Relu: (b, n) => b.op('Cast', [positive(b, n.inputs[0])], toFloat)[0],
-  LeakyRelu: (b, n) => b.op('Where', [positive(b, n.inputs[0]), b.scalar(1), b.scalar(floatAttr(n, 'alpha', 0.01))])[0],
+  // With α ≥ 0, [y > 0] = [x > 0]: read from the output (see reluMask).
+  LeakyRelu: (b, n) => {
+    const alpha = floatAttr(n, 'alpha', 0.01);
+    return b.op('Where', [positive(b, alpha >= 0 ? n.outputs[0] : n.inputs[0]), b.scalar(1), b.scalar(alpha)])[0];
+  },
   Sigmoid: (b, n) => {
     const y = n.outputs[0];
     return mul(b, y, b.op('Sub', [b.scalar(1), y])[0]);
@@ -43,22 +50,25 @@ export const derivatives: Record<string, Derivative> = {
     const belowZero = add(b, n.outputs[0], b.scalar(floatAttr(n, 'alpha', 1)));
     return b.op('Where', [positive(b, n.inputs[0]), b.scalar(1), belowZero])[0];
   },
-  // Clip(x, lo, hi): 1 strictly between the bounds (a missing bound does not clip).
+  // Clip(x, lo, hi): 1 strictly between the bounds (a missing bound does not clip). Read from
+  // the output y: lo < y < hi exactly where lo < x < hi (outside, y is a bound), and a Conv whose
+  // output only the Clip reads stays fused with it (ReLU6 in MobileNets; see reluMask).
   Clip: (b, n) => {
     const [x, lo, hi] = n.inputs;
-    return inside(b, x, lo || null, hi || null) ?? b.op('Cast', [b.op('Equal', [x, x])[0]], toFloat)[0];
+    const y = n.outputs[0];
+    return inside(b, y, lo || null, hi || null) ?? b.op('Cast', [b.op('Equal', [x, x])[0]], toFloat)[0];
   },
-  // HardSigmoid: max(0, min(1, αx + β)) has slope α where 0 < αx + β < 1.
+  // HardSigmoid: y = max(0, min(1, αx + β)) has slope α where 0 < αx + β < 1, i.e. where 0 < y < 1
+  // (read from the output: onnxruntime's own αx + β, and a Conv before it stays fused).
   HardSigmoid: (b, n) => {
     const alpha = floatAttr(n, 'alpha', 0.2);
-    const z = add(b, mul(b, n.inputs[0], b.scalar(alpha)), b.scalar(floatAttr(n, 'beta', 0.5)));
-    return mul(b, inside(b, z, b.scalar(0), b.scalar(1))!, b.scalar(alpha));
+    return mul(b, inside(b, n.outputs[0], b.scalar(0), b.scalar(1))!, b.scalar(alpha));
   },
   // HardSwish: x·max(0, min(1, x/6 + 1/2)); slope 0 below −3, x/3 + 1/2 on [−3, 3], 1 above.
   HardSwish: (b, n) => {
     const x = n.inputs[0];
     const ramp = add(b, mul(b, x, b.scalar(1 / 3)), b.scalar(0.5));
-    const onRamp = mul(b, mask(b, 'GreaterOrEqual', x, b.scalar(-3)), mask(b, 'LessOrEqual', x, b.scalar(3)));
+    const onRamp = b.op('Cast', [b.op('And', [b.op('GreaterOrEqual', [x, b.scalar(-3)])[0], b.op('LessOrEqual', [x, b.scalar(3)])[0]])[0]], toFloat)[0];
     return add(b, mul(b, onRamp, ramp), mask(b, 'Greater', x, b.scalar(3)));
   },
   // erf′(x) = 2/√π · e^(−x²).

@@ -17,6 +17,7 @@ import {
 } from './pool.js';
 import { reluMaxPoolGradients } from './relu-maxpool.js';
 import { resizeGradient } from './resize.js';
+import { siluMulGradient } from './silu.js';
 import { identityGradient, reduceMeanGradient, reshapeGradient, sliceGradient, splitGradient, transposeGradient } from './shape.js';
 import { logSoftmaxGradient, softmaxGradient } from './softmax.js';
 
@@ -82,10 +83,11 @@ export function ruleFromTable(table: Readonly<Record<string, BackwardRule>>, nod
 
 /**
  * Plain autodiff: every node passes the vector–Jacobian product of its operator (ReLU → MaxPool
- * as a pair, unless `overrides` replaces either).
+ * as a pair, x·σ(x) as one activation, unless `overrides` replaces the rules involved).
  */
 export function gradientRules(overrides: Readonly<Record<string, BackwardRule>> = {}): RuleSet {
   const pair = overrides.Relu || overrides.MaxPool ? {} : reluMaxPoolGradients();
-  const table = { ...GRADIENT_RULES, ...pair, ...overrides };
+  const silu: Record<string, BackwardRule> = overrides.Mul || overrides.Sigmoid ? {} : { Mul: siluMulGradient };
+  const table = { ...GRADIENT_RULES, ...pair, ...silu, ...overrides };
   return { ruleFor: (node) => ruleFromTable(table, node) };
 }

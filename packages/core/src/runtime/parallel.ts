@@ -1,0 +1,247 @@
+import os from 'node:os';
+import { UsageError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import type { OnnxSession } from './session.js';
+import { defaultThreads } from './session-options.js';
+import type { WorkerSessionPool } from './worker-pool.js';
+import { onnxruntimeVersion } from './version.js';
+
+/** How a graph's rows are run: one session with every thread, or worker sessions of one thread each. */
+export type RunMode = 'session' | 'workers';
+
+/**
+ * Milliseconds per row of one run, and whether it was the mode's first run in its process (a
+ * first run also counts the time its mode took to open).
+ */
+export interface RunSample {
+  mode: RunMode;
+  msPerRow: number;
+  first: boolean;
+}
+
+/**
+ * The measured choice for one graph on one machine. `basis` says which runs decided it: a
+ * process's first runs (what a one-run job pays: the arena grows, pages are touched) or later,
+ * steady runs (what a long job pays per run).
+ */
+export interface ModeChoice {
+  mode: RunMode;
+  basis: 'first runs' | 'steady runs';
+  msPerRow: Record<RunMode, number>;
+  machine: string;
+}
+
+/** Where a choice is kept between processes (next to the compiled graph, see @blameboard/methods). */
+export interface ChoiceStore {
+  load(machine: string): ModeChoice | undefined;
+  save(choice: ModeChoice): void;
+}
+
+/** What a run may use: the row runner forbids the workers when their extra weights would exceed the memory budget. */
+export interface RunOptions {
+  allowWorkers?: boolean;
+}
+
+/** Environment variable forcing how compiled graphs run: session, workers, or measure (the default with a compile cache). */
+export const PARALLEL_ENV = 'BLAMEBOARD_PARALLEL';
+
+/** Environment variable that, set, makes a measured run-mode choice print one line on stderr. */
+export const PARALLEL_LOG_ENV = 'BLAMEBOARD_PARALLEL_LOG';
+
+/** BLAMEBOARD_PARALLEL, checked: undefined when unset. */
+export function parallelSetting(): RunMode | 'measure' | undefined {
+  const v = process.env[PARALLEL_ENV]?.trim();
+  if (!v) return undefined;
+  if (v === 'session' || v === 'workers' || v === 'measure') return v;
+  throw new UsageError(`${PARALLEL_ENV} must be session, workers or measure, got '${v}'`);
+}
+
+/** The machine a choice holds for: CPU model, cores, threads and the onnxruntime version. */
+export function machineFingerprint(threads: number = defaultThreads()): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown cpu'} × ${cpus.length}; threads ${threads}; onnxruntime ${onnxruntimeVersion()}; ${process.platform}-${process.arch}`;
+}
+
+/** Steady runs each mode needs before a choice made while measuring is final. */
+export const STEADY_SAMPLES = 2;
+/** Rows each worker gets, at least, when a first run is split to time both modes. */
+export const MIN_ROWS_PER_WORKER = 2;
+
+/**
+ * How much faster the workers must be to be chosen: each holds its own copy of the graph's
+ * weights (resnet50's gradient: +0.8 GB peak RSS), which a marginal or noisy gain does not pay for.
+ */
+export const WORKERS_MARGIN = 0.9;
+
+/** The choice the samples support, if any: steady runs when both modes have enough, else first runs. */
+export function decide(samples: RunSample[], machine: string): ModeChoice | undefined {
+  const pick = (msPerRow: Record<RunMode, number>): RunMode => (msPerRow.workers < WORKERS_MARGIN * msPerRow.session ? 'workers' : 'session');
+  const best = (mode: RunMode, first: boolean) => {
+    const ms = samples.filter((s) => s.mode === mode && s.first === first).map((s) => s.msPerRow);
+    return ms.length === 0 ? undefined : { min: Math.min(...ms), count: ms.length };
+  };
+  const steadyS = best('session', false);
+  const steadyW = best('workers', false);
+  if (steadyS && steadyW && steadyS.count >= STEADY_SAMPLES && steadyW.count >= STEADY_SAMPLES) {
+    const msPerRow = { session: steadyS.min, workers: steadyW.min };
+    return { mode: pick(msPerRow), basis: 'steady runs', msPerRow, machine };
+  }
+  const firstS = best('session', true);
+  const firstW = best('workers', true);
+  if (firstS && firstW) {
+    const msPerRow = { session: firstS.min, workers: firstW.min };
+    return { mode: pick(msPerRow), basis: 'first runs', msPerRow, machine };
+  }
+  return undefined;
+}
+
+/**
+ * A compiled graph's runs, on one session with every thread or on worker sessions of one thread
+ * each (data parallelism over the batch), whichever measured faster for this graph on this
+ * machine. Without a stored choice it measures on the work itself: its first run is split in
+ * two halves, one per mode (a choice from first runs, stored at once, so a one-run job decides
+ * too); later runs of the same process alternate between the modes until each has
+ * STEADY_SAMPLES steady runs, and the steady choice replaces the first one. Rows are
+ * independent, so both modes give every row the same result.
+ */
+export class ParallelSession {
+  private choice: ModeChoice | undefined;
+  private measuring: boolean;
+  private readonly samples: RunSample[] = [];
+  private readonly ran = new Set<RunMode>();
+
+  constructor(
+    private readonly opts: {
+      /** The one session with every thread (a cache lookup: opened when first used). */
+      session: () => Promise<OnnxSession>;
+      /** The worker sessions (a cache lookup: opened when first used). */
+      pool: () => Promise<WorkerSessionPool>;
+      workers: number;
+      /** Where the choice is kept between processes; null: nothing kept. */
+      store: ChoiceStore | null;
+      /** 'session' or 'workers' forces a mode; 'measure' (the default) uses the stored choice or measures one. */
+      mode?: RunMode | 'measure';
+      machine?: string;
+      /** The clock runs are timed with (tests give a fake one). */
+      now?: () => number;
+      /** The batch the graph fixes, if any: it runs on one session, exactly that many rows at a time. */
+      fixedBatch?: number;
+    },
+  ) {
+    const machine = opts.machine ?? machineFingerprint();
+    const forced = opts.workers < 2 || opts.fixedBatch !== undefined ? 'session' : opts.mode !== 'measure' ? opts.mode : undefined;
+    this.choice = forced ? { mode: forced, basis: 'steady runs', msPerRow: { session: NaN, workers: NaN }, machine } : opts.store?.load(machine);
+    this.measuring = this.choice === undefined;
+  }
+
+  get fixedBatch(): number | undefined {
+    return this.opts.fixedBatch;
+  }
+
+  /** The mode in use (a stored or measured choice), or undefined while there is none yet. */
+  get mode(): RunMode | undefined {
+    return this.choice?.mode;
+  }
+
+  /** How long opening each mode took in this process (what a one-run job pays besides its run). */
+  private readonly openMs: Partial<Record<RunMode, number>> = {};
+
+  private clock(): number {
+    return this.opts.now ? this.opts.now() : performance.now();
+  }
+
+  private async opened<T>(mode: RunMode, open: () => Promise<T>): Promise<T> {
+    if (this.openMs[mode] !== undefined) return open();
+    const started = this.clock();
+    const runner = await open();
+    this.openMs[mode] ??= this.clock() - started;
+    return runner;
+  }
+
+  private session(): Promise<OnnxSession> {
+    return this.opened('session', this.opts.session);
+  }
+
+  private workers(): Promise<WorkerSessionPool> {
+    return this.opened('workers', this.opts.pool);
+  }
+
+  /** Opens what the first run will use (so a graph onnxruntime refuses fails here, before any run). */
+  async open(): Promise<void> {
+    if (this.choice?.mode === 'workers') await this.workers();
+    else await this.session();
+  }
+
+  private async timed(mode: RunMode, feeds: Record<string, Tensor>, rows: number): Promise<Record<string, Tensor>> {
+    const runner = mode === 'workers' ? await this.workers() : await this.session();
+    const started = this.clock();
+    const out = await runner.run(feeds);
+    const first = !this.ran.has(mode);
+    // A first run is charged with opening its mode too: a one-run job pays both.
+    const ms = this.clock() - started + (first ? (this.openMs[mode] ?? 0) : 0);
+    this.samples.push({ mode, msPerRow: ms / rows, first });
+    this.ran.add(mode);
+    return out;
+  }
+
+  async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+    const rows = Object.values(feeds)[0].shape[0];
+    if (options.allowWorkers === false || rows < this.opts.workers) return (await this.session()).run(feeds);
+    if (!this.measuring) return this.choice!.mode === 'workers' ? (await this.workers()).run(feeds) : (await this.session()).run(feeds);
+
+    // Runs too small to give each worker MIN_ROWS_PER_WORKER rows of a half say nothing about
+    // either mode: one session, nothing measured (a job of a few rows is never worth a pool).
+    if (rows < 2 * MIN_ROWS_PER_WORKER * this.opts.workers) return (await this.session()).run(feeds);
+    let out: Record<string, Tensor>;
+    if (this.ran.size === 0) {
+      // Nothing measured yet: half of this run on each mode, both first runs, so even a job of
+      // one run leaves a choice.
+      const half = Math.floor(rows / 2);
+      // Opened one after the other, so that each is timed alone.
+      await this.session();
+      await this.workers();
+      const a = await this.timed('session', sliceFeeds(feeds, 0, half, rows), half);
+      const b = await this.timed('workers', sliceFeeds(feeds, half, rows, rows), rows - half);
+      out = concatRows(a, b);
+    } else {
+      const steady = (mode: RunMode) => this.samples.filter((s) => s.mode === mode && !s.first).length;
+      const mode: RunMode = !this.ran.has('session') ? 'session' : !this.ran.has('workers') ? 'workers' : steady('workers') < steady('session') ? 'workers' : 'session';
+      out = await this.timed(mode, feeds, rows);
+    }
+    const choice = decide(this.samples, this.choice?.machine ?? this.opts.machine ?? machineFingerprint());
+    if (choice && (choice.basis === 'steady runs' || !this.choice)) {
+      this.choice = choice;
+      this.opts.store?.save(choice);
+      if (process.env[PARALLEL_LOG_ENV]) {
+        const f = (m: RunMode) => choice.msPerRow[m].toFixed(3);
+        process.stderr.write(`blameboard: run mode ${choice.mode} from ${choice.basis} (ms per row: one session ${f('session')}, workers ${f('workers')})\n`);
+      }
+      if (choice.basis === 'steady runs') this.measuring = false;
+    }
+    return out;
+  }
+
+}
+
+function sliceFeeds(feeds: Record<string, Tensor>, start: number, end: number, rows: number): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    const per = t.data.length / rows;
+    out[name] = { dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], data: t.data.subarray(start * per, end * per) as Tensor['data'] };
+  }
+  return out;
+}
+
+function concatRows(a: Record<string, Tensor>, b: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(a)) {
+    const x = a[name];
+    const y = b[name];
+    const Ctor = x.data.constructor as new (n: number) => Tensor['data'];
+    const data = new Ctor(x.data.length + y.data.length);
+    (data as Float32Array).set(x.data as Float32Array);
+    (data as Float32Array).set(y.data as Float32Array, x.data.length);
+    out[name] = { dtype: x.dtype, shape: [x.shape[0] + y.shape[0], ...x.shape.slice(1)], data };
+  }
+  return out;
+}

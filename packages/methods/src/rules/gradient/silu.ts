@@ -1,0 +1,45 @@
+import type { BackwardRule, IrGraph, IrNode } from '@blameboard/core';
+import { mulGradient } from './arithmetic.js';
+
+/**
+ * x·σ(x) (SiLU/Swish, as exporters write it: Sigmoid then Mul) differentiated as one activation:
+ * d/dx = σ + x·σ·(1 − σ) = σ·(1 + x − y) with y = x·σ the Mul's own output. Four passes over the
+ * activation instead of the product rule's six (two products, the Sigmoid's σ(1 − σ) and its
+ * product, and the sum of the two paths); EfficientNet has 49 of them. Used only where the Sigmoid
+ * feeds nothing but this Mul, so no other signal needs its gradient: it then receives none and
+ * is skipped.
+ */
+export const siluMulGradient: BackwardRule = (ctx) => {
+  const { node, graph, b, upstream } = ctx;
+  const unit = siluOperands(graph, node);
+  if (!unit) return mulGradient(ctx);
+  const { x, sigmoid } = unit;
+  const slope = b.op('Mul', [sigmoid, b.op('Add', [b.op('Sub', [x, node.outputs[0]])[0], b.scalar(1)])[0]])[0];
+  const dx = b.op('Mul', [upstream[0], slope])[0];
+  return node.inputs.map((input) => (input === x ? dx : null));
+};
+
+const consumerCounts = new WeakMap<IrGraph, Map<string, number>>();
+
+/** x and σ(x) when `node` is Mul(x, Sigmoid(x)) (either order) of equal shapes and σ(x) is read by this Mul alone. */
+export function siluOperands(graph: IrGraph, node: IrNode): { x: string; sigmoid: string } | undefined {
+  if (node.opType !== 'Mul' || node.inputs.length !== 2 || node.inputs[0] === node.inputs[1]) return undefined;
+  let counts = consumerCounts.get(graph);
+  if (!counts) {
+    counts = new Map();
+    for (const n of graph.nodes) for (const i of n.inputs) if (i) counts.set(i, (counts.get(i) ?? 0) + 1);
+    for (const o of graph.outputs) counts.set(o.name, (counts.get(o.name) ?? 0) + 1);
+    consumerCounts.set(graph, counts);
+  }
+  for (const [k, sigmoid] of node.inputs.entries()) {
+    const x = node.inputs[1 - k];
+    const producer = graph.nodes.find((n) => n.outputs[0] === sigmoid);
+    if (producer?.opType !== 'Sigmoid' || (producer.domain !== '' && producer.domain !== 'ai.onnx') || producer.inputs[0] !== x) continue;
+    if (counts.get(sigmoid) !== 1) continue;
+    const xs = graph.values.get(x)?.shape;
+    const ys = graph.values.get(node.outputs[0])?.shape;
+    if (!xs || !ys || xs.length !== ys.length || xs.some((d, i) => d !== ys[i])) continue;
+    return { x, sigmoid };
+  }
+  return undefined;
+}
