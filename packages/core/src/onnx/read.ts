@@ -8,6 +8,7 @@ import { unsupportedOps } from '../ir/support.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import type { Attribute, Dim, IrGraph, IrNode, IrValue } from '../ir/types.js';
 import { readExternalData } from './external-data.js';
+import { refuseNonFiniteWeights } from './finite.js';
 import {
   AttributeType,
   ModelProto,
@@ -93,6 +94,7 @@ export function decodeModelInfo(bytes: Uint8Array, opts: ReadOptions = {}): { mo
         external = true;
       }
     }
+    refuseNonFiniteWeights(model);
     return { model, external };
   });
 }
