@@ -61,5 +61,8 @@ function floatValues(tp: OnnxTensorProto): ArrayLike<number> | undefined {
 function view<T extends Float32Array | Float64Array | Uint16Array>(bytes: Uint8Array, Ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T {
   const n = Math.floor(bytes.length / Ctor.BYTES_PER_ELEMENT);
   if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer, bytes.byteOffset, n);
-  return new Ctor(bytes.slice(0, n * Ctor.BYTES_PER_ELEMENT).buffer, 0, n);
+  // A copy, not bytes.slice(): on a Node Buffer (what protobufjs decodes into) slice is a view.
+  const copy = new Uint8Array(n * Ctor.BYTES_PER_ELEMENT);
+  copy.set(bytes.subarray(0, copy.length));
+  return new Ctor(copy.buffer, 0, n);
 }
