@@ -186,3 +186,25 @@ describe('non-finite numbers', () => {
     expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'x.npy']);
   });
 });
+
+describe('sweep configs', () => {
+  it('refuses a grid that expands past 10,000 configurations before building it', async () => {
+    const dir = scratchDir();
+    const values = Array.from({ length: 300 }, (_, i) => i / 300);
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ models: ['mnist-mlp'], methods: [{ method: 'lrp', params: { gamma: values, epsilon: values, alpha: values } }], metrics: [{ metric: 'sparseness' }] }));
+    const run = await runCli('sweep', '--config', join(dir, 'sweep.json'), '--out', join(dir, 'out'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('blameboard sweep: sweep config /methods/0/params: the grid expands to 27000000 configurations; a sweep takes at most 10000 method configurations');
+    expect(readdirSync(dir)).toEqual(['sweep.json']);
+  });
+
+  it('leaves no empty output folder behind when a sweep is refused before computing anything', async () => {
+    const dir = scratchDir();
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ models: [{ path: 'model.onnx', inputs: 'missing.npy' }], methods: [{ method: 'gradient' }], metrics: [{ metric: 'sparseness' }] }));
+    writeFileSync(join(dir, 'model.onnx'), writeOnnx(dense('N')));
+    const run = await runCli('sweep', '--config', join(dir, 'sweep.json'), '--out', join(dir, 'out'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^blameboard sweep: .*missing\.npy/);
+    expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'sweep.json']);
+  });
+});
