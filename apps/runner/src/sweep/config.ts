@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseJsonText, resolveParams, UsageError, type ParamSpec } from '@blameboard/core';
+import { parseJsonText, readRegularFile, resolveParams, UsageError, type ParamSpec } from '@blameboard/core';
 import { getMethod } from '@blameboard/methods';
 import { parsePreprocess, type PreprocessSpec } from '@blameboard/datasets';
 import { getMetric } from '@blameboard/metrics';
@@ -86,15 +85,8 @@ export function sha256(text: string | Uint8Array): string {
 
 /** Reads, validates and expands a sweep config file; every mistake is one line naming its JSON pointer. */
 export function loadSweepConfig(file: string, opts: LoadOptions = {}): ResolvedSweep {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch (e) {
-    throw new UsageError(`sweep config ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (!stat.isFile()) throw new UsageError(`sweep config ${file} is not a regular file`);
-  if (stat.size > MAX_CONFIG_BYTES) throw new UsageError(`sweep config ${file} is ${stat.size} bytes; a config is at most ${MAX_CONFIG_BYTES} bytes`);
-  const text = readFileSync(file, 'utf8');
+  // A FIFO, a device or a /proc file is refused or fails as one line, never blocks or reads on.
+  const text = new TextDecoder().decode(readRegularFile(file, (why) => new UsageError(`sweep config ${file} cannot be read: ${why}`), MAX_CONFIG_BYTES));
   const raw = parseJsonText(text, `sweep config ${file}`);
   return resolveSweepConfig(raw, dirname(resolve(file)), opts, file);
 }

@@ -167,7 +167,11 @@ export class SweepStore {
    * for LOCK_STALE_MS (its holder ran on another machine or pod and died there).
    */
   lock(): () => void {
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`cannot use '${this.dir}' as the sweep folder: ${fsProblem(e)}`);
+    }
     const file = this.path(LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -184,7 +188,7 @@ export class SweepStore {
           rmSync(file, { force: true });
         };
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot take the lock ${file}: ${fsProblem(e)}`);
         const holder = readJson<{ pid: number; host: string; started: string }>(file);
         if ((holder && holder.host === hostname() && !alive(holder.pid)) || untouchedFor(file) > LOCK_STALE_MS) {
           rmSync(file, { force: true });
@@ -195,6 +199,26 @@ export class SweepStore {
       }
     }
     throw new UsageError(`cannot take the lock ${file}`);
+  }
+}
+
+/** A file-system error in words: `--out` may name anything (a FIFO, a device, a dangling link). */
+function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return 'it (or a folder on its path) exists and is not a folder';
+    case 'ENOENT':
+      return 'it is a dangling link or an empty path';
+    case 'ELOOP':
+      return 'a symbolic link on its path loops';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return 'permission denied';
+    default:
+      return code ?? String(e);
   }
 }
 
