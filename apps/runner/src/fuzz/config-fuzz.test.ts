@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, isBlameboardError, Rng, saveNpy, writeOnnx } from '@blameboard/core';
 import { loadSweepConfig } from '../sweep/config.js';
-import { cleanup, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
+import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
 
 /**
  * Mutated sweep configs: through the config loader in process (the bulk: every config must load
@@ -11,7 +11,7 @@ import { cleanup, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './
  * small ONNX model (exit 0 with results, or exit 2 leaving nothing behind).
  */
 
-const LOADER_CASES = 900;
+const LOADER_CASES = 900 * FUZZ_SCALE;
 const SWEEP_CASES = 40;
 const log = new FuzzLog();
 const root = scratch('config');
@@ -117,7 +117,7 @@ function mutateValue(config: Record<string, unknown>, rng: Rng): string {
       const axes = 1 + rng.int(4);
       const params: Record<string, unknown> = {};
       for (const name of ['gamma', 'epsilon', 'alpha', 'beta'].slice(0, axes)) params[name] = Array.from({ length: pick(rng, [1, 2, 30, 120, 5000]) }, (_, i) => i / 100);
-      (config.methods as unknown[]).push({ method: 'lrp', params });
+      if (Array.isArray(config.methods)) config.methods.push({ method: 'lrp', params });
       return `lrp grid of ${Object.values(params).map((a) => (a as unknown[]).length).join('×')}`;
     }
     case 6:
@@ -148,7 +148,7 @@ function mutateText(text: string, rng: Rng): [string, string] {
     case 1:
       return [`\ufeff${text}`, 'byte-order mark'];
     case 2:
-      return [text.replace(/\d+/, '1e999'), 'a number literal of 1e999'];
+      return [text.replace(/(:\s*)-?\d+(\.\d+)?/, '$11e999'), 'a number literal of 1e999'];
     case 3:
       return [text.replace('{', '{ "__proto__": { "polluted": true }, '), '__proto__ key'];
     case 4:

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, loadNpy, Rng, writeNpy, writeOnnx, type Tensor } from '@blameboard/core';
-import { cleanup, FUZZ_SEED, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
+import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
 
 /**
  * Mutated `.npy` (and `.npz`) files as inputs, targets, labels and attributions: headers
@@ -11,7 +11,7 @@ import { cleanup, FUZZ_SEED, fuzzCase, FuzzLog, scratch } from './test-utils/har
  * bit flips). The model is fixed (one onnxruntime session for the whole family).
  */
 
-const CASES = 700;
+const CASES = 700 * FUZZ_SCALE;
 const log = new FuzzLog();
 const root = scratch('npy');
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, loadNpy, OnnxSession, Rng, saveNpy, sizeOf, type Tensor } from '@blameboard/core';
-import { cleanup, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
+import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
 import { baseModels, BYTE_MUTATIONS, STRUCTURAL, type BaseModel } from './test-utils/models.js';
 import { modelBytes } from './test-utils/proto.js';
 
@@ -12,7 +12,7 @@ import { modelBytes } from './test-utils/proto.js';
  * data. A model that still loads must give what onnxruntime itself computes on it.
  */
 
-const CASES = 1100;
+const CASES = 1100 * FUZZ_SCALE;
 const log = new FuzzLog();
 const root = scratch('onnx');
 const outside = scratch('onnx-outside');

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, loadNpy, Rng, saveNpy, writeOnnx, type ParamSpec } from '@blameboard/core';
 import { methods } from '@blameboard/methods';
 import { metrics } from '@blameboard/metrics';
-import { cleanup, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
+import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
 
 /**
  * Mutated `--params` of every method (explain) and metric (evaluate), `--method-params` and
@@ -12,7 +12,7 @@ import { cleanup, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './
  * A run either gives finite results or is refused with one line.
  */
 
-const CASES = 450;
+const CASES = 450 * FUZZ_SCALE;
 const log = new FuzzLog();
 const root = scratch('params');
 const outside = scratch('params-outside');
@@ -100,7 +100,7 @@ function textOf(value: unknown, rng: Rng): [string, string] {
     case 3:
       return [`${'['.repeat(70)}${']'.repeat(70)}`, 'nested 70 deep'];
     case 4:
-      return [text.replace(/\d+(\.\d+)?/, '1e999'), '1e999'];
+      return [text.replace(/(:\s*)-?\d+(\.\d+)?/, '$11e999'), '1e999'];
     case 5:
       return [`{"__proto__": {"steps": 1e9}, ${text.slice(1)}`.replace(', }', '}'), '__proto__'];
     case 6:

@@ -109,11 +109,8 @@ const SLOTS: Slot[] = [
   {
     name: 'tfjs weight shard',
     relative: true,
-    argv: (_s, d) => ['predict', '--model', join(d, 'tfjs', 'model.json'), '--inputs', join(d, 'x.npy'), '--out', join(d, 'y.npy')],
-    prepare: (d, s) => {
-      mkdirSync(join(d, 'tfjs'));
-      writeFileSync(join(d, 'tfjs', 'model.json'), tfjsModel(s.startsWith('/') ? s : `../${s}`));
-    },
+    argv: (_s, d) => ['predict', '--model', join(d, 'tfjs-model.json'), '--inputs', join(d, 'x.npy'), '--out', join(d, 'y.npy')],
+    prepare: (d, s) => writeFileSync(join(d, 'tfjs-model.json'), tfjsModel(s)),
   },
   {
     name: 'image folder entry',
@@ -138,6 +135,9 @@ describe('fuzz: special files in every path the CLI takes', () => {
       truncateSync(join(dir, 'sparse-3g'), 3 * 2 ** 30);
       kinds['sparse-3g'] = join(dir, 'sparse-3g');
       kinds.missing = join(dir, 'missing.bin');
+      // A plain file where the slot wants one: the control (most slots then run to exit 0).
+      writeFileSync(join(dir, 'plain.bin'), new Uint8Array(new Float32Array(21).map((_, i) => i / 21).buffer));
+      kinds.plain = join(dir, 'plain.bin');
       writeFileSync(join(dir, 'model.onnx'), dense);
       saveNpy(join(dir, 'x.npy'), float32([2, 6], Array.from({ length: 12 }, (_, i) => (i % 5) / 5)));
       writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ models: [{ path: 'model.onnx', inputs: 'x.npy' }], methods: [{ method: 'gradient' }], metrics: [{ metric: 'sparseness' }] }));
@@ -156,7 +156,7 @@ describe('fuzz: special files in every path the CLI takes', () => {
         });
         // Each case's own set-up goes again before the next (a folder the slot made, a config).
         for (const f of listTree(dir)) if (!before.includes(f)) cleanup(join(dir, f));
-        for (const f of ['special.json', 'ext.onnx', 'tfjs', 'images']) cleanup(join(dir, f));
+        for (const f of ['special.json', 'ext.onnx', 'tfjs-model.json', 'images']) cleanup(join(dir, f));
       }
       // The FIFOs and the sparse file were never opened for data: the outside file is untouched.
       expect(readFileSync(join(outside, 'secret.bin'))).toEqual(Buffer.from(new Uint8Array(4096).fill(7)));

@@ -15,6 +15,9 @@ import { runCli, type CliRun } from '../../test-utils.js';
 /** A seed that can be moved for a longer local run (`FUZZ_SEED=7 pnpm test`); the suite's default is fixed. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20260101);
 
+/** Multiplies every family's case count for a deeper local run (`FUZZ_SCALE=10`); 1 in the suite. */
+export const FUZZ_SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1) || 1);
+
 /** Longest a single in-process case may take before it counts as a hang. */
 export const CASE_TIMEOUT_MS = 20_000;
 
