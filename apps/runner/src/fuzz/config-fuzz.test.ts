@@ -69,8 +69,17 @@ const PARAM_NAMES = ['steps', 'gamma', 'epsilon', 'composite', 'baseline', 'abs'
 
 /** Every [parent, key] of a JSON value, so a mutation can reach any node. */
 function slots(value: unknown, out: [Record<string, unknown> | unknown[], string | number][] = []): typeof out {
-  if (Array.isArray(value)) value.forEach((v, i) => (out.push([value, i]), slots(v, out)));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) (out.push([value as Record<string, unknown>, k]), slots(v, out));
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      out.push([value, i]);
+      slots(v, out);
+    });
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push([value as Record<string, unknown>, k]);
+      slots(v, out);
+    }
+  }
   return out;
 }
 

@@ -193,7 +193,7 @@ describe('fuzz: mutated .npy and .npz files', () => {
       const [descr, shape] = role === 'targets' || role === 'labels' ? ['<i8', '(4,)'] : ['<f4', '(4, 6)'];
       let [bytes, label] = mutateNpy(base, rng, descr, shape);
       let inputs = join(root, 'x.npy');
-      let file = join(dir, role === 'npz' ? 'x.npz' : `${role}.npy`);
+      const file = join(dir, role === 'npz' ? 'x.npz' : `${role}.npy`);
       if (role === 'npz') {
         const deflate = rng.next() < 0.7;
         let zipped = npz('x', rng.next() < 0.5 ? good.inputs : bytes, deflate);

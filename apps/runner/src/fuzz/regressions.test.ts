@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { disposeSessions, float32, loadNpy, OnnxSession, saveNpy, writeOnnx, type Dim, type IrGraph, type IrNode, type Tensor } from '@blameboard/core';
@@ -52,13 +53,13 @@ describe('shapes come from outside', () => {
     const run = await runCli('predict', '--model', model, '--inputs', inputs, '--out', join(dir, 'y.npy'));
     expect(run.code, run.stderr).toBe(0);
     const y = loadNpy(join(dir, 'y.npy'));
-    const x = rows(16).data;
+    const x = rows(16).data as Float32Array;
     expect(y.shape).toEqual([16, 3]);
     for (let r = 0; r < 16; r++) {
       for (let c = 0; c < 3; c++) {
         let want = 0;
         for (let k = 0; k < 6; k++) want += x[r * 6 + k] * W[k * 3 + c];
-        expect(y.data[r * 3 + c]).toBeCloseTo(want, 5);
+        expect((y.data as Float32Array)[r * 3 + c]).toBeCloseTo(want, 5);
       }
     }
   });
@@ -206,5 +207,48 @@ describe('sweep configs', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^blameboard sweep: .*missing\.npy/);
     expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'sweep.json']);
+  });
+});
+
+describe('damaged sweep folders', () => {
+  async function sweepFolder(): Promise<{ dir: string; out: string }> {
+    const dir = scratchDir();
+    writeFileSync(join(dir, 'model.onnx'), writeOnnx(dense('N')));
+    saveNpy(join(dir, 'x.npy'), rows(3));
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify({ models: [{ path: 'model.onnx', inputs: 'x.npy' }], methods: [{ method: 'gradient' }], metrics: [{ metric: 'sparseness' }] }));
+    const out = join(dir, 'out');
+    const run = await runCli('sweep', '--config', join(dir, 'sweep.json'), '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    return { dir, out };
+  }
+
+  it('merge never reads a run.json that links to /dev/zero nor copies a cache entry that is a FIFO, and a failed merge leaves nothing behind', async () => {
+    const { dir, out } = await sweepFolder();
+    const metric = readdirSync(join(out, 'cache/metrics'))[0];
+    rmSync(join(out, 'cache/metrics', metric));
+    execFileSync('mkfifo', [join(out, 'cache/metrics', metric)]);
+    const fifo = await runCli('merge', out, '--out', join(dir, 'merged'));
+    expect(fifo.code).toBe(2);
+    expect(fifo.stderr).toMatch(/^blameboard merge: .* lacks 1 result \(first: gradient \/ sparseness\); finish the sweep with --resume/);
+    rmSync(join(out, 'run.json'));
+    symlinkSync('/dev/zero', join(out, 'run.json'));
+    const zero = await runCli('merge', out, '--out', join(dir, 'merged'));
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe('blameboard merge: none of the shard folders has a run record (run.json): were the shards finished?');
+    expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'out', 'sweep.json', 'x.npy']);
+  });
+
+  it('takes a cache record of the wrong shape as missing, never as a crash', async () => {
+    const { dir, out } = await sweepFolder();
+    const metric = join(out, 'cache/metrics', readdirSync(join(out, 'cache/metrics'))[0]);
+    const record = JSON.parse(readFileSync(metric, 'utf8'));
+    writeFileSync(metric, JSON.stringify({ ...record, values: { gini: null } }));
+    const merged = await runCli('merge', out, '--out', join(dir, 'merged'));
+    expect(merged.code).toBe(2);
+    expect(merged.stderr).toMatch(/lacks 1 result/);
+    // --resume recomputes it.
+    const resumed = await runCli('sweep', '--config', join(dir, 'sweep.json'), '--out', out, '--resume');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(metric, 'utf8')).values.gini.perSample).toHaveLength(3);
   });
 });

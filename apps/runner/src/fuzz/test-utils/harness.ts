@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,8 @@ export function errorProblem(run: CliRun, command: string): string | null {
 /** Runs one case in process through the CLI's main() and checks the contract; returns the run. */
 export async function fuzzCase(log: FuzzLog, spec: CaseSpec): Promise<CliRun | null> {
   const command = spec.argv[0] ?? '';
+  // FUZZ_TRACE=file names each case before it runs: the last line names a case that killed the worker.
+  if (process.env.FUZZ_TRACE) appendFileSync(process.env.FUZZ_TRACE, `${spec.label} ${JSON.stringify(spec.argv)}\n`);
   const before = listTree(spec.dir);
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;

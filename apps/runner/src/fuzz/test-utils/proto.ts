@@ -22,7 +22,6 @@ function varint(v: number | bigint): number[] {
 
 /** Encodes fields in order: numbers and bigints as varints, strings and bytes length-delimited. */
 export function message(fields: Field[]): Uint8Array {
-  const parts: number[] = [];
   const bytes: Uint8Array[] = [];
   let length = 0;
   const push = (chunk: Uint8Array | number[]) => {
@@ -51,7 +50,6 @@ export function message(fields: Field[]): Uint8Array {
       push(b);
     }
   }
-  void parts;
   const out = new Uint8Array(length);
   let at = 0;
   for (const b of bytes) {
