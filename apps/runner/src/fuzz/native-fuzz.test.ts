@@ -49,7 +49,8 @@ function cases(): ChildCase[] {
 
   // Mutated ONNX models, the structural mutations each at least once.
   const bases = baseModels(FUZZ_SEED);
-  const kinds = Object.keys(STRUCTURAL);
+  // Every other structural mutation (the in-process family runs them all), alternating with the seed.
+  const kinds = Object.keys(STRUCTURAL).filter((_, i) => i % 2 === FUZZ_SEED % 2);
   kinds.forEach((kind, i) => {
     const rng = new Rng(FUZZ_SEED + 500_000 + i);
     const base = structuredClone(bases[i % bases.length]);
@@ -102,7 +103,7 @@ function cases(): ChildCase[] {
 
   // .npy bytes changed.
   const good = writeNpy(float32([2, 6], Array.from({ length: 12 }, (_, i) => i / 12)));
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 2; i++) {
     const rng = new Rng(FUZZ_SEED + 520_000 + i);
     const bytes = good.slice();
     for (let k = 0; k < 3; k++) bytes[rng.int(Math.min(bytes.length, 80))] ^= 1 << rng.int(8);
@@ -146,6 +147,6 @@ describe('fuzz: a sample as real processes', () => {
     const summary = [...exits].map(([k, n]) => `${/^\d+$/.test(k) ? `exit ${k}` : k}: ${n}`).join(', ');
     console.log(`fuzz native: ${list.length} processes in ${((performance.now() - started) / 1000).toFixed(1)} s (${summary})`);
     expect(failures).toEqual([]);
-    expect(list.length).toBeGreaterThanOrEqual(40);
+    expect(list.length).toBeGreaterThanOrEqual(30);
   }, 300_000);
 });

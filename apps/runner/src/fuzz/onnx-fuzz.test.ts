@@ -12,7 +12,7 @@ import { modelBytes } from './test-utils/proto.js';
  * data. A model that still loads must give what onnxruntime itself computes on it.
  */
 
-const CASES = 1100 * FUZZ_SCALE;
+const CASES = 900 * FUZZ_SCALE;
 const log = new FuzzLog();
 const root = scratch('onnx');
 const outside = scratch('onnx-outside');

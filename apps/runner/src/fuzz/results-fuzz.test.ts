@@ -12,7 +12,7 @@ import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch } from './te
  * folder or a link to /dev/zero. A folder is the user's to edit, move or break.
  */
 
-const CASES = 300 * FUZZ_SCALE;
+const CASES = 200 * FUZZ_SCALE;
 const log = new FuzzLog();
 const root = scratch('results');
 const base = join(root, 'base');
