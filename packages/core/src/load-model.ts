@@ -10,7 +10,7 @@ import { declaredValues, decodeModelInfo, irFromModel, prepareGraph, readModelFi
 import { encodeModel, writeOnnx } from './onnx/write.js';
 import { allocate, bytesPerElement } from './onnx/tensor-proto.js';
 import { logitCost, logitSession } from './runtime/logit-graph.js';
-import { defaultMemoryBudget, formatBytes, memoryNeeded } from './runtime/memory.js';
+import { defaultMemoryBudget, formatBytes, MAX_FIXED_BATCH, memoryNeeded } from './runtime/memory.js';
 import { sizeOf, type Tensor } from './tensor.js';
 
 export type ModelSource = string | { bytes: Uint8Array; id: string; baseDir?: string };
@@ -112,13 +112,6 @@ function stripTrailingSoftmax(model: OnnxModelProto): boolean {
   g.value_info = g.value_info.filter((v) => v.name !== logits);
   return true;
 }
-
-/**
- * The most rows a model may fix as its batch. Every run is padded to a fixed batch, so a model
- * exported with 131,072 rows would run 16 samples at 8,192 times the work; exporters write 1 (or
- * a training batch such as 32–256), and a larger one is far more likely a mistake.
- */
-export const MAX_FIXED_BATCH = 1024;
 
 /**
  * The per-sample shape of the model's input, checked before anything is allocated: a fixed batch
