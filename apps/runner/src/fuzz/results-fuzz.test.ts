@@ -59,8 +59,11 @@ const HOSTILE: unknown[] = [null, true, 0, -1, 1e308, '', 'x', [], {}, [1], { a:
 function mutateJson(value: unknown, rng: Rng): string {
   const all: [Record<string | number, unknown>, string | number][] = [];
   const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach((x, i) => (all.push([v as unknown as Record<number, unknown>, i]), walk(x)));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (all.push([v as Record<string, unknown>, k]), walk(x));
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      all.push([v as Record<string, unknown>, Array.isArray(v) ? Number(k) : k]);
+      walk(x);
+    }
   };
   walk(value);
   if (all.length === 0) return 'nothing to change';
