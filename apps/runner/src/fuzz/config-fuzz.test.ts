@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, isBlameboardError, Rng, saveNpy, writeOnnx } from '@blameboard/core';
 import { loadSweepConfig } from '../sweep/config.js';
-import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
+import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
 
 /**
  * Mutated sweep configs: through the config loader in process (the bulk: every config must load
@@ -187,11 +187,11 @@ describe('fuzz: mutated sweep configs', () => {
   it(`${LOADER_CASES} configs through the loader: each loads or is refused with one line, quickly`, () => {
     let loaded = 0;
     for (let i = 0; i < LOADER_CASES; i++) {
-      const rng = new Rng(FUZZ_SEED + 200_000 + i);
+      const rng = new Rng(caseSeed(2, i));
       const { text, label } = makeConfig(rng);
       const file = join(root, `config-${i}.json`);
       writeFileSync(file, text);
-      const spec = { family: 'config loader', label: `case ${i} (seed ${FUZZ_SEED + 200_000 + i}): ${label}`, argv: ['(loadSweepConfig)', file] };
+      const spec = { family: 'config loader', label: `case ${i} (seed ${caseSeed(2, i)}): ${label}`, argv: ['(loadSweepConfig)', file] };
       const started = performance.now();
       let code = 0;
       try {
@@ -216,7 +216,7 @@ describe('fuzz: mutated sweep configs', () => {
   it(`${SWEEP_CASES} configs through 'blameboard sweep' on a small model`, async () => {
     const before = log.cases;
     for (let i = 0; i < SWEEP_CASES; i++) {
-      const rng = new Rng(FUZZ_SEED + 300_000 + i);
+      const rng = new Rng(caseSeed(3, i));
       // Mostly valid configs (the loader cases cover refusals): a sweep that runs must finish.
       const config = baseConfig();
       // Big grids are the loader's business: here they would only make a long (correct) sweep.
@@ -235,7 +235,7 @@ describe('fuzz: mutated sweep configs', () => {
       const out = join(dir, 'out');
       await fuzzCase(log, {
         family: 'sweep',
-        label: `sweep ${i} (seed ${FUZZ_SEED + 300_000 + i}): ${label}`,
+        label: `sweep ${i} (seed ${caseSeed(3, i)}): ${label}`,
         argv: ['sweep', '--config', file, '--out', out, '--samples', '3'],
         dir,
         outputs: [out],

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { float32, Rng, saveNpy, writeNpy, writeOnnx } from '@blameboard/core';
-import { CLI_BUILT, cleanup, FUZZ_SEED, runChild, scratch } from './test-utils/harness.js';
+import { caseSeed, CLI_BUILT, cleanup, FUZZ_SEED, runChild, scratch } from './test-utils/harness.js';
 import { baseModels, BYTE_MUTATIONS, STRUCTURAL } from './test-utils/models.js';
 import { modelBytes } from './test-utils/proto.js';
 
@@ -52,7 +52,7 @@ function cases(): ChildCase[] {
   // Every other structural mutation (the in-process family runs them all), alternating with the seed.
   const kinds = Object.keys(STRUCTURAL).filter((_, i) => i % 2 === FUZZ_SEED % 2);
   kinds.forEach((kind, i) => {
-    const rng = new Rng(FUZZ_SEED + 500_000 + i);
+    const rng = new Rng(caseSeed(5, i));
     const base = structuredClone(bases[i % bases.length]);
     const what = STRUCTURAL[kind](base, rng);
     const dir = join(root, `onnx-${i}`);
@@ -64,7 +64,7 @@ function cases(): ChildCase[] {
     list.push({ label: `${kind}: ${what}`, argv: ['explain', '--model', join(dir, 'model.onnx'), '--inputs', inputs, '--targets', '0', '--method', method, '--out', out(`onnx-${i}.npy`)] });
   });
   Object.keys(BYTE_MUTATIONS).forEach((kind, i) => {
-    const rng = new Rng(FUZZ_SEED + 510_000 + i);
+    const rng = new Rng(caseSeed(51, i));
     const base = bases[i % bases.length];
     const [bytes, what] = BYTE_MUTATIONS[kind](modelBytes(base.spec), rng);
     const file = join(root, `bytes-${i}.onnx`);
@@ -104,7 +104,7 @@ function cases(): ChildCase[] {
   // .npy bytes changed.
   const good = writeNpy(float32([2, 6], Array.from({ length: 12 }, (_, i) => i / 12)));
   for (let i = 0; i < 2; i++) {
-    const rng = new Rng(FUZZ_SEED + 520_000 + i);
+    const rng = new Rng(caseSeed(52, i));
     const bytes = good.slice();
     for (let k = 0; k < 3; k++) bytes[rng.int(Math.min(bytes.length, 80))] ^= 1 << rng.int(8);
     const file = join(root, `bad-${i}.npy`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, loadNpy, Rng, writeNpy, writeOnnx, type Tensor } from '@blameboard/core';
-import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
+import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
 
 /**
  * Mutated `.npy` (and `.npz`) files as inputs, targets, labels and attributions: headers
@@ -185,7 +185,7 @@ function finite(t: Tensor): boolean {
 describe('fuzz: mutated .npy and .npz files', () => {
   it(`${CASES} seeded cases end in a correct result or one clean line with exit 2`, async () => {
     for (let i = 0; i < CASES; i++) {
-      const rng = new Rng(FUZZ_SEED + 100_000 + i);
+      const rng = new Rng(caseSeed(1, i));
       const dir = join(root, `case-${i}`);
       mkdirSync(dir);
       const role = pick(rng, ['inputs', 'inputs', 'inputs', 'targets', 'labels', 'attributions', 'npz'] as const);
@@ -223,7 +223,7 @@ describe('fuzz: mutated .npy and .npz files', () => {
       }
       await fuzzCase(log, {
         family: `${role} ${argv[0]}`,
-        label: `case ${i} (seed ${FUZZ_SEED + 100_000 + i}): ${role}: ${label}`,
+        label: `case ${i} (seed ${caseSeed(1, i)}): ${role}: ${label}`,
         argv,
         dir,
         outputs: [out],

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, loadNpy, Rng, saveNpy, writeOnnx, type ParamSpec } from '@blameboard/core';
 import { methods } from '@blameboard/methods';
 import { metrics } from '@blameboard/metrics';
-import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
+import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
 
 /**
  * Mutated `--params` of every method (explain) and metric (evaluate), `--method-params` and
@@ -114,7 +114,7 @@ describe('fuzz: mutated --params', () => {
   it(`${CASES} seeded cases end in a correct result or one clean line with exit 2`, async () => {
     const compiledOrForward = methods.filter((m) => m.id !== 'blame');
     for (let i = 0; i < CASES; i++) {
-      const rng = new Rng(FUZZ_SEED + 400_000 + i);
+      const rng = new Rng(caseSeed(4, i));
       const dir = join(root, `case-${i}`);
       mkdirSync(dir);
       let argv: string[];
@@ -144,7 +144,7 @@ describe('fuzz: mutated --params', () => {
       }
       await fuzzCase(log, {
         family: `${argv[0]} --params`,
-        label: `case ${i} (seed ${FUZZ_SEED + 400_000 + i}): ${label}`,
+        label: `case ${i} (seed ${caseSeed(4, i)}): ${label}`,
         argv,
         dir,
         outputs: [out],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32, Rng, saveNpy, writeOnnx } from '@blameboard/core';
 import { runCli } from '../test-utils.js';
-import { cleanup, FUZZ_SCALE, FUZZ_SEED, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
+import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
 
 /**
  * Damaged sweep folders through `report`, `merge` and `sweep --resume`: the manifest, run record,
@@ -82,7 +82,7 @@ describe('fuzz: damaged sweep folders', () => {
   it(`${CASES} seeded cases through report, merge and sweep --resume`, async () => {
     const all = files(base).filter((f) => !f.endsWith('.html') && !f.endsWith('.md') && !f.endsWith('.csv'));
     for (let i = 0; i < CASES; i++) {
-      const rng = new Rng(FUZZ_SEED + 600_000 + i);
+      const rng = new Rng(caseSeed(6, i));
       const dir = join(root, `case-${i}`);
       const folder = join(dir, 'sweep');
       mkdirSync(dir);
@@ -134,7 +134,7 @@ describe('fuzz: damaged sweep folders', () => {
             : ['sweep', '--config', join(dir, 'sweep.json'), '--out', folder, '--resume'];
       await fuzzCase(log, {
         family: command,
-        label: `case ${i} (seed ${FUZZ_SEED + 600_000 + i}): ${file}: ${label}`,
+        label: `case ${i} (seed ${caseSeed(6, i)}): ${file}: ${label}`,
         argv,
         dir,
         timeoutMs: 30_000,

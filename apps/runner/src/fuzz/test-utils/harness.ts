@@ -15,6 +15,17 @@ import { runCli, type CliRun } from '../../test-utils.js';
 /** A seed that can be moved for a longer local run (`FUZZ_SEED=7 pnpm test`); the suite's default is fixed. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20260101);
 
+/**
+ * The seed of case `i` of a family: FUZZ_SEED, the family and the index mixed (a 32-bit
+ * finaliser), so that nearby FUZZ_SEEDs give unrelated cases rather than the same ones shifted.
+ */
+export function caseSeed(family: number, i: number): number {
+  let h = Math.imul(FUZZ_SEED ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(family + 1, 0xc2b2ae35) ^ i;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** Multiplies every family's case count for a deeper local run (`FUZZ_SCALE=10`); 1 in the suite. */
 export const FUZZ_SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1) || 1);
 
