@@ -99,12 +99,21 @@ export function openRegularFile(path: string, fail: (why: string) => Error): { f
   return { fd, size: stat.size };
 }
 
-/** Reads `length` bytes from `position` of an open file (positioned reads: nothing else is loaded). */
-export function readRange(fd: number, position: number, length: number): Uint8Array {
+/**
+ * Reads `length` bytes from `position` of an open file (positioned reads: nothing else is
+ * loaded). A read that fails (EIO from a /proc file that stat calls regular, …) goes through `fail`.
+ */
+export function readRange(fd: number, position: number, length: number, fail?: (why: string) => Error): Uint8Array {
   const out = new Uint8Array(length);
   let done = 0;
   while (done < length) {
-    const got = readSync(fd, out, done, length - done, position + done);
+    let got: number;
+    try {
+      got = readSync(fd, out, done, length - done, position + done);
+    } catch (e) {
+      if (!fail) throw e;
+      throw fail(`it cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
     if (got <= 0) break;
     done += got;
   }
@@ -119,7 +128,7 @@ export function readRegularFile(path: string, fail: (why: string) => Error, maxB
   const { fd, size } = openRegularFile(path, fail);
   try {
     if (size > maxBytes) throw fail(`it is ${size} bytes, more than the ${maxBytes} this reads`);
-    return readRange(fd, 0, size);
+    return readRange(fd, 0, size, fail);
   } finally {
     closeSync(fd);
   }

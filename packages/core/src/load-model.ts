@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, ModelLoadError, UnsupportedOperatorError, type UnsupportedOp } from './errors.js';
+import { MAX_FILE_BYTES } from './files.js';
 import type { IrGraph, IrValue } from './ir/types.js';
 import type { LoadedModel } from './model.js';
 import type { OnnxModelProto } from './onnx/onnx.proto.js';
 import { declaredValues, decodeModelInfo, irFromModel, prepareGraph, readModelFile } from './onnx/read.js';
 import { encodeModel } from './onnx/write.js';
-import { logitSession } from './runtime/logit-graph.js';
+import { allocate, bytesPerElement } from './onnx/tensor-proto.js';
+import { logitCost, logitSession } from './runtime/logit-graph.js';
+import { defaultMemoryBudget, formatBytes, MAX_FIXED_BATCH, memoryNeeded } from './runtime/memory.js';
 import { sizeOf, type Tensor } from './tensor.js';
 
 /**
@@ -73,11 +76,14 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   // model onnxruntime refuses is refused now), or to learn an output size the declarations do
   // not give. Otherwise the first forward pass opens it: a compiled method with given targets
   // never needs it (resnet50: 0.2–0.5 s and a copy of the weights per process).
-  let outputSize = outputSizeOf(graph?.outputs[0] ?? declared.outputs[0]);
+  let outputSize = outputSizeOf(graph?.outputs[0]?.shape) ?? outputSizeOf(declared.outputs[0]?.shape);
   if (!graph || outputSize === undefined) {
     const session = await logitSession(partial);
-    outputSize ??= await probeOutputSize(session, input, inputShape);
+    // onnxruntime's own shape inference sizes most outputs a graph does not declare; running the
+    // model once is the last resort, and it is charged against the memory budget like any run.
+    outputSize ??= outputSizeOf(session.outputShape) ?? (await probeOutputSize(session, input, inputShape, { id, graph, logitOnnx }));
   }
+  outputSize = checkOutputSize(outputSize, id);
 
   return {
     id,
@@ -113,27 +119,66 @@ function stripTrailingSoftmax(model: OnnxModelProto): boolean {
   return true;
 }
 
+/**
+ * The per-sample shape of the model's input, checked before anything is allocated: a fixed batch
+ * of 1…MAX_FIXED_BATCH rows (or a symbolic one; a negative size means "any", as onnxruntime
+ * reads it), fixed positive feature dimensions, and one sample no larger than the largest input
+ * file Blameboard reads (a model declaring [N, 2³¹] could never be fed).
+ */
 function perSampleShape(input: IrValue, id: string): number[] {
   if (input.shape.length < 2) {
     throw new ModelLoadError(`the input '${input.name}' of '${id}' must be [N, …] with at least one feature dimension, got [${input.shape.join(',')}]`);
   }
-  const rest = input.shape.slice(1);
-  const bad = rest.find((d) => typeof d !== 'number' || d <= 0);
-  if (bad !== undefined) {
-    throw new ModelLoadError(`the input '${input.name}' of '${id}' has a variable dimension '${bad}' ([${input.shape.join(',')}]); Blameboard needs a fixed per-sample shape`);
+  const batch = input.shape[0];
+  if (typeof batch === 'number' && (batch === 0 || batch > MAX_FIXED_BATCH || !Number.isSafeInteger(batch))) {
+    throw new ModelLoadError(
+      `the input '${input.name}' of '${id}' fixes its batch at ${batch} rows; Blameboard runs a fixed batch of 1 to ${MAX_FIXED_BATCH} rows (padding every run to it): re-export the model with a variable batch axis`,
+    );
   }
-  return rest as number[];
+  const rest = input.shape.slice(1);
+  const bad = rest.find((d) => typeof d !== 'number' || d <= 0 || !Number.isSafeInteger(d));
+  if (bad !== undefined) {
+    throw new ModelLoadError(`the input '${input.name}' of '${id}' has a variable or invalid dimension '${bad}' ([${input.shape.join(',')}]); Blameboard needs a fixed per-sample shape`);
+  }
+  const sample = rest as number[];
+  const bytes = sizeOf(sample) * bytesPerElement(input.dtype);
+  if (!(bytes <= MAX_FILE_BYTES)) {
+    throw new ModelLoadError(
+      `one sample of the input '${input.name}' of '${id}' ([${sample.join(',')}] ${input.dtype}) is ${formatBytes(bytes)}, more than the ${formatBytes(MAX_FILE_BYTES)} an input file may hold`,
+    );
+  }
+  return sample;
 }
 
-function outputSizeOf(v: IrValue | undefined): number | undefined {
-  if (!v || v.shape.length === 0) return undefined;
-  const rest = v.shape.slice(1);
-  return rest.every((d) => typeof d === 'number') ? sizeOf(rest as number[]) : undefined;
+/** Values per sample of an [N, …] output shape whose other dimensions are all known; undefined otherwise. */
+function outputSizeOf(shape: readonly (number | string)[] | undefined): number | undefined {
+  if (!shape || shape.length === 0) return undefined;
+  const rest = shape.slice(1);
+  return rest.every((d) => typeof d === 'number' && d >= 0) ? sizeOf(rest as number[]) : undefined;
 }
 
-async function probeOutputSize(session: Awaited<ReturnType<typeof logitSession>>, input: IrValue, inputShape: number[]): Promise<number> {
+function checkOutputSize(size: number, id: string): number {
+  if (!Number.isSafeInteger(size) || size < 1 || size * 4 > MAX_FILE_BYTES) {
+    throw new ModelLoadError(`the output of '${id}' has ${size} values per sample; Blameboard needs [N, C] with 1 ≤ C ≤ ${MAX_FILE_BYTES / 4}`);
+  }
+  return size;
+}
+
+async function probeOutputSize(
+  session: Awaited<ReturnType<typeof logitSession>>,
+  input: IrValue,
+  inputShape: number[],
+  model: { id: string; graph: IrGraph | null; logitOnnx: Uint8Array },
+): Promise<number> {
   const n = session.fixedBatch ?? 1;
-  const x: Tensor = { dtype: 'float32', shape: [n, ...inputShape], data: new Float32Array(n * sizeOf(inputShape)) };
+  const cost = logitCost({ graph: model.graph, inputShape, logitOnnx: model.logitOnnx });
+  const budget = defaultMemoryBudget();
+  if (memoryNeeded(cost, n) > budget) {
+    throw new ModelLoadError(
+      `'${model.id}' declares no output shape, and running ${n} row${n === 1 ? '' : 's'} to find it needs about ${formatBytes(memoryNeeded(cost, n))}, more than the memory budget of ${formatBytes(budget)}`,
+    );
+  }
+  const x: Tensor = { dtype: input.dtype, shape: [n, ...inputShape], data: allocate(input.dtype, n * sizeOf(inputShape)) };
   const out = await session.run({ [input.name]: x });
   const y = out[session.outputNames[0]];
   return y.shape.length <= 1 ? 1 : sizeOf(y.shape.slice(1));

@@ -73,6 +73,30 @@ describe('readNpz refusals', () => {
 
     expect(message(() => readNpz(stored.subarray(0, stored.length - 30)))).toMatch(/not a ZIP archive/);
     expect(message(() => readNpz(new TextEncoder().encode('just some text, not an archive at all')))).toMatch(/not a ZIP archive/);
-    expect(message(() => loadNpz(join(fixtures, 'missing.npz')))).toMatch(/cannot read .*missing\.npz.*ENOENT/);
+    expect(message(() => loadNpz(join(fixtures, 'missing.npz')))).toMatch(/cannot read .*missing\.npz.*no such file/);
+  });
+});
+
+describe('readNpz on damaged central directories', () => {
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it('refuses an extra field or a name that runs past the end, and an entry declaring more than 2 GiB, with one line', () => {
+    const stored = bytesOf('single-stored.npz');
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const cd = view(stored).getUint32(stored.length - 22 + 16, true);
+    const longExtra = stored.slice();
+    view(longExtra).setUint16(cd + 30, 0xfff0, true);
+    expect(message(() => readNpz(longExtra))).toMatch(/^\.npz: damaged central directory$/);
+    const huge = stored.slice();
+    view(huge).setUint32(cd + 24, 0xfffffff0, true);
+    expect(message(() => readNpz(huge))).toMatch(/declares 4294967280 bytes, more than the 2147483648 an array may hold/);
   });
 });

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { InputError } from './errors.js';
+import { MAX_FILE_BYTES, readRegularFile } from './files.js';
 import { readNpy } from './npy.js';
 import type { Tensor } from './tensor.js';
 
@@ -74,6 +74,7 @@ function readEntries(bytes: Uint8Array): ZipEntry[] {
     const extraLength = view.getUint16(at + 30, true);
     const commentLength = view.getUint16(at + 32, true);
     let localHeaderOffset = view.getUint32(at + 42, true);
+    if (at + 46 + nameLength + extraLength + commentLength > bytes.length) fail('damaged central directory');
     const fileName = new TextDecoder('utf-8').decode(bytes.subarray(at + 46, at + 46 + nameLength));
     // ZIP64 extra field (id 1): the 64-bit values of exactly those fields that hold 0xFFFFFFFF, in this order.
     let extra = at + 46 + nameLength;
@@ -81,6 +82,7 @@ function readEntries(bytes: Uint8Array): ZipEntry[] {
     while (extra + 4 <= extraEnd) {
       const id = view.getUint16(extra, true);
       const length = view.getUint16(extra + 2, true);
+      if (extra + 4 + length > extraEnd) fail(`entry '${fileName}' has a damaged extra field`);
       if (id === 1) {
         let field = extra + 4;
         const next = (): number => {
@@ -95,6 +97,8 @@ function readEntries(bytes: Uint8Array): ZipEntry[] {
       }
       extra += 4 + length;
     }
+    // An array is read whole, like an .npy: no larger than the largest file Blameboard reads.
+    if (size > MAX_FILE_BYTES) fail(`array '${fileName}' declares ${size} bytes, more than the ${MAX_FILE_BYTES} an array may hold`);
     entries.push({ name: fileName.replace(/\.npy$/, ''), method, flags, crc, compressedSize, size, localHeaderOffset });
     at = extraEnd + commentLength;
   }
@@ -170,12 +174,7 @@ export function readNpz(bytes: Uint8Array, name?: string): { name: string; tenso
 
 /** Reads one array of an `.npz` file (see `readNpz`); errors name the file. */
 export function loadNpz(path: string, name?: string): { name: string; tensor: Tensor } {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const bytes = readRegularFile(path, (why) => new InputError(`cannot read '${path}': ${why}`));
   try {
     return readNpz(bytes, name);
   } catch (e) {

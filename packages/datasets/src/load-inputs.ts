@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { float32, InputError, printable, readNpy, readNpz, UsageError, type Tensor } from '@blameboard/core';
+import { float32, InputError, printable, readNpy, readNpz, readRegularFile, UsageError, type Tensor } from '@blameboard/core';
 import { decodeImage, isGray, isJpeg, isOpaque, isPng, type DecodedImage } from './images.js';
 import { cropBox, parsePreprocess, perChannel, pixelRange, resizedSize, type PreprocessSpec } from './preprocess.js';
 import { resizeWindow } from './resample.js';
@@ -60,12 +60,8 @@ export function loadInputs(path: string, options: LoadInputsOptions = {}): Loade
     return loadImageFolder(file, options);
   }
   if (!stats.isFile()) throw new InputError(`inputs '${path}' are not a regular file (a FIFO or device?)`);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new InputError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  // Read as every untrusted file is: refused if it turned into a FIFO since the stat, and bounded.
+  const bytes = readRegularFile(file, (why) => new InputError(`cannot read '${file}': ${why}`));
   if (isPng(bytes) || isJpeg(bytes)) {
     if (array !== undefined) throw new UsageError(`an array name applies to .npz inputs; '${path}' is an image`);
     return loadImages([{ name: printable(basename(file)), path: file, bytes: () => bytes }], options);
@@ -133,13 +129,7 @@ function loadImageFolder(folder: string, options: LoadInputsOptions): LoadedInpu
     names.map((name) => ({
       name: printable(name),
       path: join(folder, name),
-      bytes: () => {
-        try {
-          return readFileSync(join(folder, name));
-        } catch (e) {
-          throw new InputError(`cannot read '${join(folder, name)}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-        }
-      },
+      bytes: () => readRegularFile(join(folder, name), (why) => new InputError(`cannot read '${join(folder, name)}': ${why}`)),
     })),
     options,
   );

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '@blameboard/core';
+import { InputError, readRegularFile } from '@blameboard/core';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ResultsDocument, SampleLine } from './types.js';
 
@@ -40,12 +40,7 @@ export function serializeSamples(lines: SampleLine[]): string {
 /** Reads and validates `results.json` and `samples.ndjson` of a results folder. */
 export function readResults(dir: string): { results: ResultsDocument; samples: SampleLine[] } {
   const path = join(dir, RESULTS_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): is ${dir} a sweep's results folder?`);
-  }
+  const text = readText(path, (why) => new InputError(`${path} cannot be read (${why}): is ${dir} a sweep's results folder?`));
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -53,7 +48,13 @@ export function readResults(dir: string): { results: ResultsDocument; samples: S
     throw new InputError(`${path} is not valid JSON (${(e as Error).message})`);
   }
   validateResults(doc, path);
-  return { results: doc, samples: parseSamples(readFileSync(join(dir, SAMPLES_FILE), 'utf8'), join(dir, SAMPLES_FILE)) };
+  const samplesPath = join(dir, SAMPLES_FILE);
+  return { results: doc, samples: parseSamples(readText(samplesPath, (why) => new InputError(`${samplesPath} cannot be read (${why})`)), samplesPath) };
+}
+
+/** A results file as text: a regular file only (a FIFO or a link to /dev/zero is refused, never read). */
+function readText(path: string, fail: (why: string) => Error): string {
+  return new TextDecoder().decode(readRegularFile(path, fail));
 }
 
 export function parseSamples(text: string, where = SAMPLES_FILE): SampleLine[] {

@@ -4,6 +4,7 @@ import { integerFlag, memoryFlag, optional, parseFlags, parseJsonFlag, required 
 import { dataContext, openModel, preprocessFlag, readInputs, reportImages, readTargets, withReference } from '../context.js';
 import { renderHeatmaps } from '@blameboard/reports';
 import type { Io } from '../io.js';
+import { refuseNonFinite } from '../non-finite.js';
 
 export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('explain', argv, {
@@ -42,6 +43,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     memory,
   });
   const ms = performance.now() - started;
+  refuseNonFinite(result.attributions, `the attributions of '${method}'`, 'a float32 overflow or a NaN inside the model: check the parameters, e.g. the baseline, and the scale of the inputs');
   // Every result is staged first and renamed into place together: all of them or none.
   const files = [{ path: out, data: writeNpy(result.attributions) }];
   const biasOut = optional(values, 'bias-out');

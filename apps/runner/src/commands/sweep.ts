@@ -48,6 +48,7 @@ export async function sweepCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags('sweep', argv, SWEEP_FLAGS);
   const configPath = required('sweep', values, 'config');
   const out = optional(values, 'out') ?? DEFAULT_SWEEP_OUT;
+  if (out === '') throw new UsageError('--out must name a folder');
   const samples = integerFlag(values, 'samples', SWEEP_LIMITS.samples.min, SWEEP_LIMITS.samples.max);
   const shard = parseShard(optional(values, 'shard'));
   const memory = memoryFlag(values);

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isBlameboardError, sizeOf, type Tensor } from '@blameboard/core';
+import { isBlameboardError, type Tensor } from '@blameboard/core';
 import { explain, type ExplainArgs } from '@blameboard/methods';
 import { evaluate, type MetricResult } from '@blameboard/metrics';
 import type { MetricConfig } from '@blameboard/reports';
+import { findNonFinite, nonFiniteCounts } from '../non-finite.js';
 import { firstRows } from './collect.js';
 import type { ResolvedSweep } from './config.js';
 import { metricKey, type PlannedCell, type PlannedModel, type Versions } from './plan.js';
@@ -184,21 +185,9 @@ function meanCurve(curves: (number[] | null)[]): number[] {
 
 /** A reason when attributions hold NaN/Inf: how many values, in how many samples, the first sample. */
 export function nonFinite(t: Tensor): string | null {
-  const per = sizeOf(t.shape.slice(1));
-  const data = t.data as Float32Array;
-  let nan = 0;
-  let inf = 0;
-  const samples = new Set<number>();
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (Number.isFinite(v)) continue;
-    if (Number.isNaN(v)) nan++;
-    else inf++;
-    samples.add(Math.floor(i / per));
-  }
-  if (!nan && !inf) return null;
-  const what = [nan ? `${nan} NaN` : '', inf ? `${inf} Inf` : ''].filter(Boolean).join(' and ');
-  return `attributions hold ${what} in ${samples.size} sample${samples.size === 1 ? '' : 's'} (first: sample ${Math.min(...samples)})`;
+  const bad = findNonFinite(t);
+  if (!bad) return null;
+  return `attributions hold ${nonFiniteCounts(bad)} in ${bad.samples.length} sample${bad.samples.length === 1 ? '' : 's'} (first: sample ${bad.samples[0]})`;
 }
 
 function oneLine(e: unknown): string {

@@ -104,8 +104,8 @@ describe('sweep config', () => {
   });
 
   it('reads a file and says what is wrong with it', () => {
-    expect(() => loadSweepConfig('/nonexistent/sweep.json')).toThrow(/sweep config \/nonexistent\/sweep.json cannot be read \(ENOENT\)/);
-    expect(() => loadSweepConfig('/tmp')).toThrow(/is not a regular file/);
+    expect(() => loadSweepConfig('/nonexistent/sweep.json')).toThrow(/^sweep config \/nonexistent\/sweep.json cannot be read: no such file$/);
+    expect(() => loadSweepConfig('/tmp')).toThrow(/^sweep config \/tmp cannot be read: it is a folder$/);
   });
 
   it('ships a schema file equal to the one built from the registries, and the default bench config passes it', () => {

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseJsonText, resolveParams, UsageError, type ParamSpec } from '@blameboard/core';
+import { parseJsonText, readRegularFile, resolveParams, UsageError, type ParamSpec } from '@blameboard/core';
 import { getMethod } from '@blameboard/methods';
 import { parsePreprocess, type PreprocessSpec } from '@blameboard/datasets';
 import { getMetric } from '@blameboard/metrics';
 import type { MethodConfiguration, MetricConfig } from '@blameboard/reports';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { sweepSchema } from './schema.js';
+import { sweepSchema, SWEEP_LIMITS } from './schema.js';
 
 /** Defaults of the sweep's own settings (method and metric defaults live in their ParamSpecs). */
 export const SWEEP_DEFAULTS = { seed: 0, samples: 128, heatmapSamples: 6, quickSamples: 16, quickMaxAxisValues: 3 } as const;
@@ -77,15 +76,8 @@ export function sha256(text: string | Uint8Array): string {
 
 /** Reads, validates and expands a sweep config file; every mistake is one line naming its JSON pointer. */
 export function loadSweepConfig(file: string, opts: LoadOptions = {}): ResolvedSweep {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch (e) {
-    throw new UsageError(`sweep config ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (!stat.isFile()) throw new UsageError(`sweep config ${file} is not a regular file`);
-  if (stat.size > MAX_CONFIG_BYTES) throw new UsageError(`sweep config ${file} is ${stat.size} bytes; a config is at most ${MAX_CONFIG_BYTES} bytes`);
-  const text = readFileSync(file, 'utf8');
+  // A FIFO, a device or a /proc file is refused or fails as one line, never blocks or reads on.
+  const text = new TextDecoder().decode(readRegularFile(file, (why) => new UsageError(`sweep config ${file} cannot be read: ${why}`), MAX_CONFIG_BYTES));
   const raw = parseJsonText(text, `sweep config ${file}`);
   return resolveSweepConfig(raw, dirname(resolve(file)), opts, file);
 }
@@ -181,9 +173,16 @@ interface Entry {
  * Grid expansion: every array-valued parameter (but `json` ones) is an axis, in the order
  * written; the cartesian product is taken, the first axis varying slowest.
  */
-function expandEntry(entry: Entry, id: string, specs: readonly ParamSpec[], pointer: string) {
+function expandEntry(entry: Entry, id: string, specs: readonly ParamSpec[], pointer: string, budget: { left: number }) {
   const params = entry.params ?? {};
   const axes = Object.keys(params).filter((k) => Array.isArray(params[k]) && specs.find((s) => s.name === k)?.type !== 'json');
+  // Counted before the product is built: three axes of 300 values are 27 million configurations.
+  const count = axes.reduce((n, axis) => n * (params[axis] as unknown[]).length, 1);
+  if (count > budget.left) {
+    const max = SWEEP_LIMITS.configurations.max;
+    throw new UsageError(`sweep config ${pointer}/params: the grid expands to ${count} configurations${budget.left < max ? ` (with the entries before it, more than ${max})` : ''}; a sweep takes at most ${max} ${pointer.startsWith('/methods') ? 'method' : 'metric'} configurations`);
+  }
+  budget.left -= count;
   const fixed = Object.fromEntries(Object.entries(params).filter(([k]) => !axes.includes(k)));
   let combos: Record<string, unknown>[] = [{}];
   for (const axis of axes) combos = combos.flatMap((c) => (params[axis] as unknown[]).map((v) => ({ ...c, [axis]: v })));
@@ -207,9 +206,10 @@ function valueText(v: unknown): string {
 
 function expandMethods(entries: (Entry & { method: string })[]): MethodConfig[] {
   const out: MethodConfig[] = [];
+  const budget = { left: SWEEP_LIMITS.configurations.max };
   entries.forEach((entry, i) => {
     const pointer = `/methods/${i}`;
-    for (const c of expandEntry(entry, entry.method, getMethod(entry.method).params, pointer)) {
+    for (const c of expandEntry(entry, entry.method, getMethod(entry.method).params, pointer, budget)) {
       out.push({ ...c, method: entry.method, control: CONTROL_METHODS.includes(entry.method), pointer });
     }
   });
@@ -221,9 +221,10 @@ function expandMethods(entries: (Entry & { method: string })[]): MethodConfig[] 
 
 function expandMetrics(entries: (Entry & { metric: string })[]): MetricConfig[] {
   const out: (MetricConfig & { pointer: string })[] = [];
+  const budget = { left: SWEEP_LIMITS.configurations.max };
   entries.forEach((entry, i) => {
     const pointer = `/metrics/${i}`;
-    for (const c of expandEntry(entry, entry.metric, getMetric(entry.metric).params, pointer)) {
+    for (const c of expandEntry(entry, entry.metric, getMetric(entry.metric).params, pointer, budget)) {
       const axes = Object.entries(c.axes).map(([k, v]) => `${k}=${valueText(v)}`).join(',');
       const label = entry.label ? (axes ? `${entry.label}[${axes}]` : entry.label) : axes ? `${entry.metric}[${axes}]` : entry.metric;
       out.push({ label, metric: entry.metric, params: c.params, pointer });

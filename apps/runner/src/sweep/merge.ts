@@ -1,5 +1,6 @@
-import { copyFileSync, existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { InputError, UsageError, writeFilesAtomic } from '@blameboard/core';
 import { renderReport, type RunRecord } from '@blameboard/reports';
 import type { Io } from '../io.js';
@@ -68,9 +69,12 @@ export function mergeShards(dirs: string[], out: string, io: Io): number {
 
   const target = new SweepStore(out);
   if (target.hasSweep()) throw new UsageError(`${out} already holds a sweep; merge into a new folder`);
-  const release = target.lock();
+  // Everything is built in a staging folder beside --out and renamed into place at the end: a
+  // merge that fails (a damaged shard, a full disk) leaves nothing behind.
+  const staging = join(dirname(outAbs), `.bb-merge-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const stage = new SweepStore(staging);
   try {
-    target.ensure();
+    stage.ensure();
     // Content-keyed files are identical wherever they were computed: copy each once.
     for (const s of stores) {
       for (const sub of ['cache/cells', 'cache/attributions', 'cache/metrics', 'samples']) {
@@ -78,24 +82,41 @@ export function mergeShards(dirs: string[], out: string, io: Io): number {
         if (!existsSync(from)) continue;
         for (const f of readdirSync(from)) {
           if (f.startsWith('.')) continue;
-          const to = join(out, sub, f);
-          if (!existsSync(to)) copyFileSync(join(from, f), to);
+          const to = join(staging, sub, f);
+          // Cache entries are regular files: anything else (a FIFO would block the copy, a folder
+          // fail it) is a damaged entry, as good as absent.
+          if (!existsSync(to) && isRegularFile(join(from, f))) copyFileSync(join(from, f), to);
         }
       }
     }
     const manifest: Manifest = { ...first.manifest, shard: null, owned: first.manifest.cells.map((c) => c.key) };
-    target.writeManifest(manifest);
+    stage.writeManifest(manifest);
     const runs = stores
       .map((s) => s.store.readRun())
       .filter((r): r is RunRecord => r !== null)
       .sort((a, b) => shardIndex(a.shard) - shardIndex(b.shard));
     if (runs.length === 0) throw new InputError(`none of the shard folders has a run record (run.json): were the shards finished?`);
-    const { results, samples } = collectResults(manifest, target, runs);
-    writeFilesAtomic(renderReport(results, samples, ['json']).map((f) => ({ path: join(out, f.name), data: f.data })));
+    const { results, samples } = collectResults(manifest, stage, runs);
+    writeFilesAtomic(renderReport(results, samples, ['json']).map((f) => ({ path: join(staging, f.name), data: f.data })));
+    try {
+      // An empty folder given as --out is replaced; anything else in the way is refused.
+      renameSync(staging, outAbs);
+    } catch (e) {
+      throw new UsageError(`cannot write the merged sweep to ${out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
     io.err(`merged ${stores.length} shard folder${stores.length === 1 ? '' : 's'} (${manifest.cells.length} cells) into ${out}; render it with 'blameboard report ${out} --out DIR'`);
     return 0;
-  } finally {
-    release();
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tfjsModelJson, UsageError, writeFilesAtomic, writeNpy } from '@blameboard/core';
 import { renderReport, REPORT_FORMATS, type ModelInfo, type ReportFormat, type RunRecord } from '@blameboard/reports';
@@ -37,11 +37,35 @@ export async function runSweep(sweep: ResolvedSweep, opts: SweepOptions): Promis
   if (!opts.resume && store.hasSweep()) {
     throw new UsageError(`${opts.out} already holds a sweep; pass --resume to continue it (cached cells are reused), or choose another --out`);
   }
+  const fresh = !existsSync(opts.out);
   const release = store.lock();
+  let failed = false;
   try {
     return await sweepLocked(sweep, opts, store);
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     release();
+    // A sweep refused before it computed anything (a model or inputs that do not load) leaves
+    // no empty folders behind; whatever it did compute stays, for --resume.
+    if (failed && fresh) removeEmptyFolders(opts.out);
+  }
+}
+
+/** Removes `dir` and the folders under it that hold no file (never a file). */
+function removeEmptyFolders(dir: string): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeEmptyFolders(join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty: it holds results
   }
 }
 

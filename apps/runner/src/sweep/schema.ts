@@ -11,6 +11,8 @@ export const SWEEP_LIMITS = {
   heatmapSamples: { min: 0, max: 16 },
   maxAxisValues: { min: 2, max: 1000 },
   batchSize: { min: 1, max: 65_536 },
+  /** Method (or metric) configurations a config's grids may expand to: the default bench makes 44. */
+  configurations: { min: 1, max: 10_000 },
 } as const;
 
 type Schema = Record<string, unknown>;

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { InputError, loadNpy, UsageError, writeFileAtomic, writeNpy, type Tensor } from '@blameboard/core';
+import { InputError, loadNpy, readRegularFile, UsageError, writeFileAtomic, writeNpy, type Tensor } from '@blameboard/core';
 import type { CellStatus, Direction, MethodConfiguration, MetricConfig, MetricStatus, ModelInfo, RunRecord } from '@blameboard/reports';
 
 /**
@@ -97,8 +97,9 @@ export class SweepStore {
     const file = this.path(MANIFEST_FILE);
     if (!existsSync(file)) return null;
     try {
-      const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-      if (m?.schema !== 'blameboard-sweep' || !Array.isArray(m.cells) || !Array.isArray(m.models)) throw new Error('not a sweep manifest');
+      const m = JSON.parse(readText(file)) as Manifest;
+      const problem = manifestProblem(m);
+      if (problem) throw new Error(problem);
       return m;
     } catch (e) {
       throw new InputError(`${file} is not a sweep manifest (${(e as Error).message})`);
@@ -110,7 +111,8 @@ export class SweepStore {
   }
 
   cell(key: string): CellRecord | null {
-    return readJson<CellRecord>(this.path('cache/cells', `${key}.json`));
+    const record = readJson<CellRecord>(this.path('cache/cells', `${key}.json`));
+    return record && isCellRecord(record, key) ? record : null;
   }
 
   writeCell(record: CellRecord, attributions: Tensor | null): void {
@@ -125,7 +127,8 @@ export class SweepStore {
   }
 
   metric(key: string): MetricRecord | null {
-    return readJson<MetricRecord>(this.path('cache/metrics', `${key}.json`));
+    const record = readJson<MetricRecord>(this.path('cache/metrics', `${key}.json`));
+    return record && isMetricRecord(record, key) ? record : null;
   }
 
   writeMetric(record: MetricRecord): void {
@@ -161,7 +164,11 @@ export class SweepStore {
    * for LOCK_STALE_MS (its holder ran on another machine or pod and died there).
    */
   lock(): () => void {
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`cannot use '${this.dir}' as the sweep folder: ${fsProblem(e)}`);
+    }
     const file = this.path(LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -178,7 +185,7 @@ export class SweepStore {
           rmSync(file, { force: true });
         };
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot take the lock ${file}: ${fsProblem(e)}`);
         const holder = readJson<{ pid: number; host: string; started: string }>(file);
         if ((holder && holder.host === hostname() && !alive(holder.pid)) || untouchedFor(file) > LOCK_STALE_MS) {
           rmSync(file, { force: true });
@@ -189,6 +196,71 @@ export class SweepStore {
       }
     }
     throw new UsageError(`cannot take the lock ${file}`);
+  }
+}
+
+// A sweep folder is the user's to move, edit or damage. A cache record of the wrong shape is as
+// good as absent (it is recomputed, or merge says it is missing); a manifest of the wrong shape
+// is refused with what is wrong. Only the fields results are built from are checked.
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isNumberOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
+const CELL_STATUSES: readonly string[] = ['ok', 'invalid', 'error'];
+const DIRECTIONS: readonly string[] = ['higher', 'lower'];
+
+function isCellRecord(r: unknown, key: string): r is CellRecord {
+  return (
+    isObject(r) &&
+    r.key === key &&
+    CELL_STATUSES.includes(r.status as string) &&
+    (r.reason === undefined || typeof r.reason === 'string') &&
+    isCount(r.explainMs) &&
+    isCount(r.samples) &&
+    isNumberOrNull(r.peakRssBytes) &&
+    (r.startRssBytes === undefined || isCount(r.startRssBytes))
+  );
+}
+
+function isMetricRecord(r: unknown, key: string): r is MetricRecord {
+  if (!isObject(r) || r.key !== key || typeof r.config !== 'string' || typeof r.status !== 'string' || !isCount(r.ms) || !isObject(r.values)) return false;
+  if (r.reason !== undefined && typeof r.reason !== 'string') return false;
+  if (r.invalidSamples !== undefined && !isCount(r.invalidSamples)) return false;
+  if (r.curves !== undefined && !(isObject(r.curves) && Object.values(r.curves).every((c) => Array.isArray(c) && c.every((x) => typeof x === 'number')))) return false;
+  return Object.values(r.values).every((v) => isObject(v) && DIRECTIONS.includes(v.direction as string) && Array.isArray(v.perSample) && v.perSample.every(isNumberOrNull));
+}
+
+/** What is wrong with a parsed sweep.json, or null. */
+function manifestProblem(m: unknown): string | null {
+  if (!isObject(m) || m.schema !== 'blameboard-sweep') return 'not a sweep manifest';
+  if (!isObject(m.config) || typeof m.configHash !== 'string' || typeof m.seed !== 'number' || typeof m.heatmapSamples !== 'number') return 'its config, hash or seed is damaged';
+  if (!isObject(m.versions) || !Object.values(m.versions).every((v) => typeof v === 'string')) return 'its versions are damaged';
+  if (!Array.isArray(m.models) || !m.models.every((x) => isObject(x) && typeof x.id === 'string' && (x.pairSha256 === null || typeof x.pairSha256 === 'string'))) return 'its models are damaged';
+  if (!Array.isArray(m.metricConfigs) || !m.metricConfigs.every((x) => isObject(x) && typeof x.label === 'string' && typeof x.metric === 'string' && isObject(x.params))) return 'its metric configurations are damaged';
+  const cellOk = (c: unknown) => isObject(c) && ['key', 'model', 'family', 'method', 'label'].every((k) => typeof c[k] === 'string') && isObject(c.params) && isObject(c.axes) && typeof c.control === 'boolean';
+  if (!Array.isArray(m.cells) || !m.cells.every(cellOk)) return 'its cells are damaged';
+  if (!Array.isArray(m.owned) || !m.owned.every((k) => typeof k === 'string')) return 'its owned cells are damaged';
+  if (m.shard !== null && typeof m.shard !== 'string') return 'its shard is damaged';
+  return null;
+}
+
+/** A file-system error in words: `--out` may name anything (a FIFO, a device, a dangling link). */
+function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return 'it (or a folder on its path) exists and is not a folder';
+    case 'ENOENT':
+      return 'it is a dangling link or an empty path';
+    case 'ELOOP':
+      return 'a symbolic link on its path loops';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return 'permission denied';
+    default:
+      return code ?? String(e);
   }
 }
 
@@ -210,10 +282,18 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A sweep folder's JSON file as text: a regular file only (a FIFO or a link to /dev/zero is refused, not read). */
+function readText(file: string): string {
+  return new TextDecoder().decode(readRegularFile(file, (why) => new Error(why), MAX_RECORD_BYTES));
+}
+
+/** The largest manifest or record read (a manifest of 10,000 × 100 cells is ≈ 300 MB). */
+const MAX_RECORD_BYTES = 2 ** 30;
+
 function readJson<T>(file: string): T | null {
   if (!existsSync(file)) return null;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
+    return JSON.parse(readText(file)) as T;
   } catch {
     // A cache entry that does not parse is as good as absent: it is recomputed.
     return null;

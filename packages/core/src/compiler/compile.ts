@@ -2,7 +2,7 @@ import { UnsupportedOperatorError, type UnsupportedOp } from '../errors.js';
 import type { IrGraph, IrNode, IrValue } from '../ir/types.js';
 import { inferShapes } from '../ir/shape-inference.js';
 import { IrGraphBuilder } from './builder.js';
-import { dependentsOf, linearLayers, nodesBetween, pruneUnused } from './graph-walk.js';
+import { dependentsOf, linearLayers, nodesBetween, placeNearProducers, pruneUnused } from './graph-walk.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import type { BackwardRule, CompileOptions, CompiledGraph, RuleSet } from './types.js';
 
@@ -109,6 +109,7 @@ export function compileExplanation(graph: IrGraph, rules: RuleSet, opts: Compile
   g.outputs = outputs;
   g.name = `${graph.name || 'model'}_explained`;
   pruneUnused(g);
+  placeNearProducers(g, [seed]);
 
   return {
     graph: g,

@@ -72,3 +72,54 @@ export function pruneUnused(graph: IrGraph): void {
   graph.nodes = kept.reverse();
   for (const name of [...graph.initializers.keys()]) if (!needed.has(name)) graph.initializers.delete(name);
 }
+
+/**
+ * Reorders a compiled graph so that every node the backward signal does not reach (the forward
+ * pass, the baseline's, and the rules' masks, deltas and denominators, which read forward values
+ * only) comes right after the last node it reads from; the nodes the signal reaches keep their
+ * order. Rules emit those masks beside the backward step that uses them, far from the forward
+ * value they read: onnxruntime's session set-up (its prioritised topological sort, run once per
+ * graph optimiser) pays for every node in proportion to how long it waits between becoming
+ * ready and its turn in file order, which made a DeepLIFT chain of 3,000 nodes take minutes to
+ * open. Placed next to their producers, nothing waits and set-up is linear in the graph's size.
+ * The graph stays topologically sorted.
+ */
+export function placeNearProducers(graph: IrGraph, signals: readonly string[]): void {
+  const producer = new Map<string, number>();
+  const reached = new Set(signals);
+  const follows: boolean[] = [];
+  const waiting: number[] = [];
+  const readers: number[][] = graph.nodes.map(() => []);
+  graph.nodes.forEach((node, i) => {
+    const producers = new Set<number>();
+    let signal = false;
+    for (const input of node.inputs) {
+      const p = producer.get(input);
+      if (p !== undefined) producers.add(p);
+      if (reached.has(input)) signal = true;
+    }
+    if (signal) for (const o of node.outputs) reached.add(o);
+    follows.push(!signal && producers.size > 0);
+    waiting.push(producers.size);
+    for (const p of producers) readers[p].push(i);
+    for (const o of node.outputs) if (o) producer.set(o, i);
+  });
+  // Emits node i, then every node that follows a producer and is now ready, depth-first; the
+  // reader emitted last first, so a short side branch goes before the long forward chain.
+  const order: IrNode[] = [];
+  const stack: number[] = [];
+  const emit = (i: number) => {
+    stack.push(i);
+    while (stack.length > 0) {
+      const j = stack.pop()!;
+      order.push(graph.nodes[j]);
+      for (const r of readers[j]) if (--waiting[r] === 0 && follows[r]) stack.push(r);
+    }
+  };
+  // A node the signal reaches is ready when its turn comes: whatever it reads has a lower index,
+  // and every node that follows a producer is emitted as soon as it is ready.
+  graph.nodes.forEach((_, i) => {
+    if (!follows[i]) emit(i);
+  });
+  graph.nodes = order;
+}

@@ -49,7 +49,7 @@ export function readExternalData(tp: OnnxTensorProto, baseDir: string, what: str
     if (offset + n > size) {
       throw new ModelLoadError(`${what}: external data '${location}' is ${size} bytes, but offset ${offset} + length ${n} reaches past its end`);
     }
-    return readRange(fd, offset, n);
+    return readRange(fd, offset, n, (why) => new ModelLoadError(`${what}: external data '${location}': ${why}`));
   } finally {
     closeSync(fd);
   }

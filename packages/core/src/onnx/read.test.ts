@@ -291,3 +291,36 @@ describe('external data', () => {
     expectOneLine(caught(() => loadOnnxFile(path.join(dir, 'model.onnx'))), ModelLoadError, /reaches past its end/);
   });
 });
+
+describe('node order', () => {
+  const chain = (order: number[]) => {
+    const nodes = [
+      { name: 'a', opType: 'Relu', domain: '', inputs: ['x'], outputs: ['h'], attributes: {} },
+      { name: 'b', opType: 'Sigmoid', domain: '', inputs: ['h'], outputs: ['s'], attributes: {} },
+      { name: 'c', opType: 'Mul', domain: '', inputs: ['h', 's'], outputs: ['y'], attributes: {} },
+    ];
+    return writeOnnx({
+      name: 'g',
+      irVersion: 8,
+      opsetVersion: 13,
+      producerName: 't',
+      inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 4] }],
+      initializers: new Map(),
+      nodes: order.map((i) => nodes[i]),
+      values: new Map(),
+    });
+  };
+
+  it('sorts nodes written out of topological order (onnxruntime runs such files), and refuses a cycle', () => {
+    for (const order of [[2, 1, 0], [1, 2, 0], [0, 2, 1]]) {
+      const g = readOnnx(chain(order));
+      expect(g.nodes.map((n) => n.name)).toEqual(['a', 'b', 'c']);
+      expect(g.values.get('y')?.shape).toEqual(['N', 4]);
+    }
+    const cyclic = readOnnx(chain([0, 1, 2]));
+    expect(cyclic.nodes.map((n) => n.name)).toEqual(['a', 'b', 'c']);
+    const bytes = writeOnnx({ ...readOnnx(chain([0, 1, 2])), nodes: [{ name: 'loop', opType: 'Relu', domain: '', inputs: ['y'], outputs: ['y'], attributes: {} }] });
+    expectOneLine(caught(() => readOnnx(bytes)), ModelLoadError, /the graph has a cycle through node 'loop'/);
+  });
+});

@@ -8,6 +8,7 @@ import { unsupportedOps } from '../ir/support.js';
 import { upgradeOpset } from '../ir/upgrade-opset.js';
 import type { Attribute, Dim, IrGraph, IrNode, IrValue } from '../ir/types.js';
 import { readExternalData } from './external-data.js';
+import { refuseNonFiniteWeights } from './finite.js';
 import {
   AttributeType,
   ModelProto,
@@ -93,6 +94,7 @@ export function decodeModelInfo(bytes: Uint8Array, opts: ReadOptions = {}): { mo
         external = true;
       }
     }
+    refuseNonFiniteWeights(model);
     return { model, external };
   });
 }
@@ -152,7 +154,7 @@ export function irFromModel(model: OnnxModelProto): IrGraph {
     }
     const { inputs, outputs } = declaredValues(model);
     const used = new Set<string>();
-    const nodes = g.node.map((n, i) => nodeFromProto(n, i, used));
+    const nodes = topologicalOrder(g.node.map((n, i) => nodeFromProto(n, i, used)));
     return {
       name: g.name ?? '',
       irVersion: toNumber(model.ir_version),
@@ -165,6 +167,40 @@ export function irFromModel(model: OnnxModelProto): IrGraph {
       values: new Map(),
     };
   });
+}
+
+/**
+ * The nodes in an order where each comes after the nodes it reads from (file order wherever that
+ * already holds). ONNX asks writers for topological order but onnxruntime runs graphs without it,
+ * and the IR's passes (shape inference, the compiler) rely on it. A cycle is refused.
+ */
+function topologicalOrder(nodes: IrNode[]): IrNode[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => n.outputs.forEach((o) => o && !producer.has(o) && producer.set(o, i)));
+  const readers: number[][] = nodes.map(() => []);
+  const waiting = nodes.map((n, i) => {
+    const from = new Set(n.inputs.map((v) => producer.get(v)).filter((p): p is number => p !== undefined && p !== i));
+    for (const p of from) readers[p].push(i);
+    return from.size + (n.inputs.some((v) => producer.get(v) === i) ? 1 : 0);
+  });
+  const sorted = nodes.every((n, i) => n.inputs.every((v) => (producer.get(v) ?? -1) < i));
+  if (sorted) return nodes;
+  // Kahn's algorithm, lowest file index first among the ready nodes.
+  const ready: number[] = [];
+  waiting.forEach((w, i) => w === 0 && ready.push(i));
+  const order: IrNode[] = [];
+  while (ready.length > 0) {
+    let best = 0;
+    for (let k = 1; k < ready.length; k++) if (ready[k] < ready[best]) best = k;
+    const i = ready.splice(best, 1)[0];
+    order.push(nodes[i]);
+    for (const r of readers[i]) if (--waiting[r] === 0) ready.push(r);
+  }
+  if (order.length < nodes.length) {
+    const stuck = nodes.find((_, i) => waiting[i] > 0)!;
+    throw new ModelLoadError(`not a valid ONNX model: the graph has a cycle through node '${stuck.name}'`);
+  }
+  return order;
 }
 
 function valueFromInfo(v: OnnxValueInfoProto, kind: 'input' | 'output', required: boolean): IrValue {

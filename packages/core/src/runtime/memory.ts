@@ -20,6 +20,13 @@ export const MAX_DEFAULT_BATCH = 256;
  */
 export const TARGET_RUN_BYTES = 2 ** 30;
 
+/**
+ * The most rows a model may fix as its batch. Every run is padded to a fixed batch, so a model
+ * exported with 131,072 rows would run 16 samples at 8,192 times the work; exporters write 1 (or
+ * a training batch such as 32–256), and a larger one is far more likely a mistake.
+ */
+export const MAX_FIXED_BATCH = 1024;
+
 /** Fewest rows a run takes by default when the budget allows (1–2 rows ran 20–45% slower per row). */
 export const MIN_DEFAULT_BATCH = 4;
 

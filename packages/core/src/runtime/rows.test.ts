@@ -148,6 +148,9 @@ describe('rowsPerRun', () => {
     expect(rowsPerRun(fakeGraph([], 3), { batchSize: 100 })).toBe(3);
     const huge = fakeGraph([], 2 ** 17, mib);
     expect(() => rowsPerRun(huge, { memory: 4 * 2 ** 30 })).toThrow(/fixes its batch at 131072 rows, which need about 128\.3G, more than the memory budget of 4G/);
+    // A batch that fits the budget is still padded to: more than 1,024 rows is refused.
+    expect(() => rowsPerRun(fakeGraph([], 2 ** 17, 1), { memory: 4 * 2 ** 30 })).toThrow(/fixes its batch at 131072 rows; at most 1024 are run/);
+    expect(rowsPerRun(fakeGraph([], 1024, 1), { memory: 4 * 2 ** 30 })).toBe(1024);
   });
 });
 

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { sizeOf, type Tensor, type TypedArray } from '../tensor.js';
 import type { IrGraph } from '../ir/types.js';
-import { defaultBatchSize, defaultMemoryBudget, formatBytes, memoryNeeded, rowBytesOf, UNSIZED_ROW_FACTOR, WEIGHT_COPIES, weightBytes, type GraphCost } from './memory.js';
+import { defaultBatchSize, defaultMemoryBudget, formatBytes, MAX_FIXED_BATCH, memoryNeeded, rowBytesOf, UNSIZED_ROW_FACTOR, WEIGHT_COPIES, weightBytes, type GraphCost } from './memory.js';
 import type { RunOptions } from './parallel.js';
 import type { OnnxSession } from './session.js';
 
@@ -61,6 +61,8 @@ export function rowsPerRun(graph: RowGraph, budget: RowBudget = {}): number {
         `the model fixes its batch at ${fixed} rows, which need about ${formatBytes(memoryNeeded(graph.cost, fixed))}, more than the memory budget of ${formatBytes(memory)}`,
       );
     }
+    // loadModel refuses such models; a session opened another way is checked here, before any padding is allocated.
+    if (fixed > MAX_FIXED_BATCH) throw new UsageError(`the model fixes its batch at ${fixed} rows; at most ${MAX_FIXED_BATCH} are run (every run is padded to it)`);
     return fixed;
   }
   const batch = budget.batchSize;

@@ -50,6 +50,12 @@ export class OnnxSession {
     return typeof d === 'number' && d > 0 ? d : undefined;
   }
 
+  /** The first output's shape as onnxruntime infers it from the graph (symbolic dims as strings), when it is a tensor. */
+  get outputShape(): readonly (number | string)[] | undefined {
+    const meta = this.session.outputMetadata?.[0];
+    return meta && meta.isTensor ? meta.shape : undefined;
+  }
+
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
     if (this.disposed) throw new Error('OnnxSession.run after dispose');
     this.running++;
