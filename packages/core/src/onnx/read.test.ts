@@ -198,6 +198,20 @@ describe('bad files', () => {
     expect((e as UnsupportedOperatorError).ops).toEqual([{ opType: 'Sin', name: 'act' }]);
   });
 
+  it('a node that reads a value nothing produces, or leaves out a required input', () => {
+    const dangling = mlpGraph();
+    dangling.initializers.delete('b1');
+    expectOneLine(caught(() => readOnnx(writeOnnx(dangling))), ModelLoadError, /node '.*' \(Gemm\) reads 'b1', which no graph input, initializer or node produces/);
+    const leftOut = mlpGraph({ hidden: 'Sigmoid' });
+    const gemm = leftOut.nodes.find((n) => n.opType === 'Gemm')!;
+    gemm.inputs[1] = '';
+    expectOneLine(caught(() => readOnnx(writeOnnx(leftOut))), ModelLoadError, /\(Gemm\) leaves out its required input 2/);
+    // An optional input left out (Gemm's bias) is still fine.
+    const noBias = mlpGraph();
+    noBias.nodes.find((n) => n.opType === 'Gemm')!.inputs[2] = '';
+    expect(readOnnx(writeOnnx(noBias)).nodes.length).toBeGreaterThan(0);
+  });
+
   it('a missing file', () => {
     expectOneLine(caught(() => loadOnnxFile(fixture('nope.onnx'))), ModelLoadError, /cannot read model .*nope\.onnx.*no such file/);
   });

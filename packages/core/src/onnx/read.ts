@@ -155,6 +155,7 @@ export function irFromModel(model: OnnxModelProto): IrGraph {
     const { inputs, outputs } = declaredValues(model);
     const used = new Set<string>();
     const nodes = topologicalOrder(g.node.map((n, i) => nodeFromProto(n, i, used)));
+    checkReferences(nodes, [...inputs.map((v) => v.name), ...initializers.keys()]);
     return {
       name: g.name ?? '',
       irVersion: toNumber(model.ir_version),
@@ -167,6 +168,37 @@ export function irFromModel(model: OnnxModelProto): IrGraph {
       values: new Map(),
     };
   });
+}
+
+/** Inputs that ONNX never lets a node leave out, beyond the first (which no operator makes optional). */
+const REQUIRED_INPUTS: Readonly<Record<string, number>> = {
+  Conv: 2, ConvTranspose: 2, Gemm: 2, MatMul: 2, Reshape: 2, BatchNormalization: 5, PRelu: 2, Where: 3,
+  Add: 2, Sub: 2, Mul: 2, Div: 2, Pow: 2, Equal: 2, Greater: 2, Less: 2, GreaterOrEqual: 2, LessOrEqual: 2,
+  And: 2, Or: 2, Xor: 2,
+};
+const ALL_REQUIRED = new Set(['Sum', 'Mean', 'Max', 'Min', 'Concat']);
+
+/**
+ * Every value a node reads must come from somewhere: a graph input, an initializer or a node, and
+ * only optional inputs may be left out (an empty name). A dangling name (a deleted initializer, a
+ * misspelt edge) would otherwise surface much later, in shape inference or the compiler, as an
+ * internal error: onnxruntime's own check runs only when a session is made, which forward-only
+ * work may never need.
+ */
+function checkReferences(nodes: IrNode[], given: string[]): void {
+  const known = new Set(given);
+  for (const n of nodes) for (const o of n.outputs) if (o) known.add(o);
+  for (const n of nodes) {
+    const required = ALL_REQUIRED.has(n.opType) ? n.inputs.length : Math.max(1, REQUIRED_INPUTS[n.opType] ?? 1);
+    const left = n.inputs.findIndex((v, i) => v === '' && i < required);
+    if (left >= 0 && (n.domain === '' || n.domain === 'ai.onnx')) {
+      throw new ModelLoadError(`not a valid ONNX model: node '${n.name}' (${n.opType}) leaves out its required input ${left + 1}`);
+    }
+    const missing = n.inputs.find((v) => v !== '' && !known.has(v));
+    if (missing !== undefined) {
+      throw new ModelLoadError(`not a valid ONNX model: node '${n.name}' (${n.opType}) reads '${missing}', which no graph input, initializer or node produces`);
+    }
+  }
 }
 
 /**
