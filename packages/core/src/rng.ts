@@ -1,11 +1,41 @@
 /**
+ * Ziggurat tables (Marsaglia & Tsang 2000, 128 layers) for the standard normal, scaled for a
+ * 25-bit signed draw: one 32-bit uniform gives the layer (its low 7 bits) and the value (its
+ * high 25 bits), so the two are independent (Doornik 2005 showed the original shares bits).
+ */
+const ZIG_R = 3.442619855899;
+const ZIG_SCALE = 2 ** 24;
+const zigK = new Float64Array(128);
+const zigW = new Float64Array(128);
+const zigF = new Float64Array(128);
+{
+  const v = 9.91256303526217e-3;
+  let d = ZIG_R;
+  let t = d;
+  const q = v / Math.exp(-0.5 * d * d);
+  zigK[0] = (d / q) * ZIG_SCALE;
+  zigK[1] = 0;
+  zigW[0] = q / ZIG_SCALE;
+  zigW[127] = d / ZIG_SCALE;
+  zigF[0] = 1;
+  zigF[127] = Math.exp(-0.5 * d * d);
+  for (let i = 126; i >= 1; i--) {
+    d = Math.sqrt(-2 * Math.log(v / d + Math.exp(-0.5 * d * d)));
+    zigK[i + 1] = (d / t) * ZIG_SCALE;
+    t = d;
+    zigF[i] = Math.exp(-0.5 * d * d);
+    zigW[i] = d / ZIG_SCALE;
+  }
+}
+
+/**
  * Seeded random numbers for everything random in Blameboard (sampling, noise, baselines,
- * bootstrap). mulberry32 for uniforms, Box–Muller for normals: small, fast and identical on
- * every platform, so a seed reproduces a result anywhere.
+ * bootstrap). mulberry32 for uniforms, the ziggurat for normals: small, fast and identical on
+ * every platform, so a seed reproduces a result anywhere. The ziggurat replaced Box–Muller,
+ * whose log, sqrt, sin and cos made SmoothGrad's noise a fifth of its time (docs/decisions.md).
  */
 export class Rng {
   private state: number;
-  private spareNormal: number | null = null;
 
   constructor(seed: number) {
     // Mix the seed once so that nearby seeds give unrelated streams.
@@ -15,13 +45,18 @@ export class Rng {
     this.state = (s ^ (s >>> 16)) >>> 0;
   }
 
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** The next 32-bit output of mulberry32, as an unsigned integer. */
+  private nextUint32(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
   }
 
   uniform(low = 0, high = 1): number {
@@ -34,17 +69,32 @@ export class Rng {
   }
 
   normal(mean = 0, std = 1): number {
-    if (this.spareNormal !== null) {
-      const z = this.spareNormal;
-      this.spareNormal = null;
-      return mean + std * z;
+    const u = this.nextUint32();
+    const layer = u & 127;
+    const h = (u | 0) >> 7;
+    const z = Math.abs(h) < zigK[layer] ? h * zigW[layer] : this.normalSlow(h, layer);
+    return mean + std * z;
+  }
+
+  /** The ziggurat's rare path (≈ 1.2% of draws): the wedge of a layer, or the tail beyond R. */
+  private normalSlow(h: number, layer: number): number {
+    for (;;) {
+      if (layer === 0) {
+        let x: number;
+        let y: number;
+        do {
+          x = -Math.log(1 - this.next()) / ZIG_R;
+          y = -Math.log(1 - this.next());
+        } while (y + y < x * x);
+        return h > 0 ? ZIG_R + x : -ZIG_R - x;
+      }
+      const x = h * zigW[layer];
+      if (zigF[layer] + this.next() * (zigF[layer - 1] - zigF[layer]) < Math.exp(-0.5 * x * x)) return x;
+      const u = this.nextUint32();
+      layer = u & 127;
+      h = (u | 0) >> 7;
+      if (Math.abs(h) < zigK[layer]) return h * zigW[layer];
     }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = r * Math.sin(2 * Math.PI * v);
-    return mean + std * r * Math.cos(2 * Math.PI * v);
   }
 
   fillUniform(out: Float32Array | Float64Array, low = 0, high = 1): typeof out {
@@ -58,44 +108,31 @@ export class Rng {
 
   /**
    * out[i] = base[i] + normal(mean, std) for every i (base null: 0 +), drawing exactly the
-   * numbers successive normal() calls would, spare included, in one loop: the state and the
-   * spare live in locals instead of object fields (storing a double into the `number | null`
-   * field allocated a heap number per draw), about 5× faster (SmoothGrad's noise).
+   * numbers successive normal() calls would. The fast path is inlined with the state in a
+   * local (SmoothGrad's noise: tens of millions of draws per run).
    */
   addNormals(out: Float32Array | Float64Array, base: ArrayLike<number> | null, mean = 0, std = 1): typeof out {
-    let state = this.state;
-    let hasSpare = this.spareNormal !== null;
-    let spare = this.spareNormal ?? 0;
     const n = out.length;
+    let state = this.state;
     for (let i = 0; i < n; i++) {
-      let value: number;
-      if (hasSpare) {
-        hasSpare = false;
-        value = mean + std * spare;
-      } else {
-        let u = 0;
-        while (u === 0) {
-          state = (state + 0x6d2b79f5) >>> 0;
-          let t = state;
-          t = Math.imul(t ^ (t >>> 15), t | 1);
-          t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-          u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-        }
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        const v = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-        const r = Math.sqrt(-2 * Math.log(u));
-        spare = r * Math.sin(2 * Math.PI * v);
-        hasSpare = true;
-        // As normal(): (std · r) · cos, in that order.
-        value = mean + std * r * Math.cos(2 * Math.PI * v);
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const u = t ^ (t >>> 14);
+      const layer = u & 127;
+      const h = u >> 7;
+      let z: number;
+      if (Math.abs(h) < zigK[layer]) z = h * zigW[layer];
+      else {
+        this.state = state;
+        z = this.normalSlow(h, layer);
+        state = this.state;
       }
+      const value = mean + std * z;
       out[i] = base === null ? value : base[i] + value;
     }
     this.state = state;
-    this.spareNormal = hasSpare ? spare : null;
     return out;
   }
 

@@ -123,12 +123,18 @@ describe('compiled LRP rules equal the JS reference (SPEC §3.1 formulas, float6
           gates: 'constant',
           inputNonNegative: c.nonNegative ?? false,
         });
-        const targets = [0, 1, net.name.startsWith('strided') ? 1 : 2];
+        const per = x.data.length / n;
+        const sample = (s: number) => Array.from((x.data as Float32Array).subarray(s * per, (s + 1) * per));
+        // Each sample's predicted class: a class whose logit is negative can leave z⁺ rules
+        // nothing to distribute (all-zero relevance), which would compare zeros.
+        const targets = Array.from({ length: n }, (_, s) => {
+          const { output } = referenceLrp(net.layers, net.shape, sample(s), 0, { rules: choices.map((ch) => toRef(ch, net.channels)), stabilizer: 1e-6, bias: c.bias, maxpool: c.maxpool ?? 'winner-take-all' });
+          return output.indexOf(Math.max(...output));
+        });
         const run = await runLrp(graph, ruleset, x, targets);
         expect(ruleset.linearLayers.map((l) => l.index)).toEqual(Array.from({ length: net.linear }, (_, i) => i));
-        const per = x.data.length / n;
         for (let s = 0; s < n; s++) {
-          const xs = Array.from((x.data as Float32Array).subarray(s * per, (s + 1) * per));
+          const xs = sample(s);
           const ref = referenceLrp(net.layers, net.shape, xs, targets[s], {
             rules: choices.map((ch) => toRef(ch, net.channels)),
             stabilizer: 1e-6,
