@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, isBlameboardError, Rng, saveNpy, writeOnnx } from '@blameboard/core';
+import { disposeSessions, float32, isBlameboardError, Rng, saveNpy } from '@blameboard/core';
 import { loadSweepConfig } from '../sweep/config.js';
 import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
+import { denseModel } from './test-utils/models.js';
 
 /**
  * Mutated sweep configs: through the config loader in process (the bulk: every config must load
@@ -23,23 +24,9 @@ afterAll(async () => {
 });
 
 const special = specialFiles(root, outside);
-const W = Array.from({ length: 18 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
 writeFileSync(
   join(root, 'model.onnx'),
-  writeOnnx({
-    name: 'dense',
-    irVersion: 8,
-    opsetVersion: 13,
-    producerName: 'blameboard-fuzz',
-    inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
-    initializers: new Map([['W', float32([6, 3], W)]]),
-    nodes: [
-      { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['h'], attributes: {} },
-      { name: 'relu', opType: 'Relu', domain: '', inputs: ['h'], outputs: ['y'], attributes: {} },
-    ],
-    values: new Map(),
-  }),
+  denseModel(),
 );
 saveNpy(join(root, 'x.npy'), float32([3, 6], Array.from({ length: 18 }, (_, i) => (i % 5) / 5)));
 saveNpy(join(root, 'y.npy'), { dtype: 'int64', shape: [3], data: BigInt64Array.of(0n, 1n, 2n) });

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { float32, Rng, saveNpy, writeNpy, writeOnnx } from '@blameboard/core';
+import { float32, Rng, saveNpy, writeNpy } from '@blameboard/core';
 import { caseSeed, CLI_BUILT, cleanup, FUZZ_SEED, runChild, scratch } from './test-utils/harness.js';
-import { baseModels, BYTE_MUTATIONS, STRUCTURAL } from './test-utils/models.js';
+import { baseModels, BYTE_MUTATIONS, STRUCTURAL, denseModel } from './test-utils/models.js';
 import { modelBytes } from './test-utils/proto.js';
 
 /**
@@ -21,24 +21,13 @@ interface ChildCase {
   argv: string[];
 }
 
-const W = Array.from({ length: 18 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
 
 function cases(): ChildCase[] {
   const list: ChildCase[] = [];
   const dense = join(root, 'dense.onnx');
   writeFileSync(
     dense,
-    writeOnnx({
-      name: 'dense',
-      irVersion: 8,
-      opsetVersion: 13,
-      producerName: 'blameboard-fuzz',
-      inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
-      initializers: new Map([['W', float32([6, 3], W)]]),
-      nodes: [{ name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['y'], attributes: {} }],
-      values: new Map(),
-    }),
+    denseModel('none'),
   );
   const x = join(root, 'x.npy');
   saveNpy(x, float32([2, 6], Array.from({ length: 12 }, (_, i) => (i % 5) / 5)));

@@ -2,8 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, loadNpy, Rng, writeNpy, writeOnnx, type Tensor } from '@blameboard/core';
+import { disposeSessions, float32, loadNpy, Rng, writeNpy, type Tensor } from '@blameboard/core';
 import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
+import { denseModel } from './test-utils/models.js';
 
 /**
  * Mutated `.npy` (and `.npz`) files as inputs, targets, labels and attributions: headers
@@ -19,24 +20,10 @@ afterAll(async () => {
   cleanup(root);
 });
 
-const W = Array.from({ length: 18 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
 const modelFile = join(root, 'model.onnx');
 writeFileSync(
   modelFile,
-  writeOnnx({
-    name: 'dense',
-    irVersion: 8,
-    opsetVersion: 13,
-    producerName: 'blameboard-fuzz',
-    inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
-    initializers: new Map([['W', float32([6, 3], W)]]),
-    nodes: [
-      { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['h'], attributes: {} },
-      { name: 'relu', opType: 'Relu', domain: '', inputs: ['h'], outputs: ['y'], attributes: {} },
-    ],
-    values: new Map(),
-  }),
+  denseModel(),
 );
 
 const good = {

@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, loadNpy, Rng, saveNpy, writeOnnx, type ParamSpec } from '@blameboard/core';
+import { disposeSessions, float32, loadNpy, Rng, saveNpy, type ParamSpec } from '@blameboard/core';
 import { methods } from '@blameboard/methods';
 import { metrics } from '@blameboard/metrics';
 import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch, specialFiles } from './test-utils/harness.js';
+import { denseModel } from './test-utils/models.js';
 
 /**
  * Mutated `--params` of every method (explain) and metric (evaluate), `--method-params` and
@@ -23,24 +24,10 @@ afterAll(async () => {
 });
 
 const special = specialFiles(root, outside);
-const W = Array.from({ length: 18 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
 const model = join(root, 'model.onnx');
 writeFileSync(
   model,
-  writeOnnx({
-    name: 'dense',
-    irVersion: 8,
-    opsetVersion: 13,
-    producerName: 'blameboard-fuzz',
-    inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
-    initializers: new Map([['W', float32([6, 3], W)]]),
-    nodes: [
-      { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['h'], attributes: {} },
-      { name: 'relu', opType: 'Relu', domain: '', inputs: ['h'], outputs: ['y'], attributes: {} },
-    ],
-    values: new Map(),
-  }),
+  denseModel(),
 );
 const inputs = join(root, 'x.npy');
 saveNpy(inputs, float32([2, 6], Array.from({ length: 12 }, (_, i) => (i % 5) / 5)));

@@ -2,9 +2,10 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writ
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, Rng, saveNpy, writeOnnx } from '@blameboard/core';
+import { disposeSessions, float32, Rng, saveNpy } from '@blameboard/core';
 import { runCli } from '../test-utils.js';
 import { caseSeed, cleanup, FUZZ_SCALE, fuzzCase, FuzzLog, scratch } from './test-utils/harness.js';
+import { denseModel } from './test-utils/models.js';
 
 /**
  * Damaged sweep folders through `report`, `merge` and `sweep --resume`: the manifest, run record,
@@ -21,23 +22,12 @@ afterAll(async () => {
   cleanup(root);
 });
 
-const W = Array.from({ length: 18 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
 const config = { models: [{ name: 'dense', path: 'model.onnx', inputs: 'x.npy' }], methods: [{ method: 'gradient' }, { method: 'uniform' }], metrics: [{ metric: 'sparseness' }, { metric: 'selectivity', params: { steps: 4 } }], heatmapSamples: 1 };
 
 beforeAll(async () => {
   writeFileSync(
     join(root, 'model.onnx'),
-    writeOnnx({
-      name: 'dense',
-      irVersion: 8,
-      opsetVersion: 13,
-      producerName: 'blameboard-fuzz',
-      inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
-      initializers: new Map([['W', float32([6, 3], W)]]),
-      nodes: [{ name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['y'], attributes: {} }],
-      values: new Map(),
-    }),
+    denseModel('none'),
   );
   saveNpy(join(root, 'x.npy'), float32([3, 6], Array.from({ length: 18 }, (_, i) => (i % 5) / 5)));
   writeFileSync(join(root, 'sweep.json'), JSON.stringify(config));

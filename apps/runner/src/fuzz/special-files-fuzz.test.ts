@@ -2,9 +2,9 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync, truncateSync, write
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, float32, saveNpy, writeNpy, writeOnnx } from '@blameboard/core';
+import { disposeSessions, float32, saveNpy, writeNpy } from '@blameboard/core';
 import { cleanup, fuzzCase, FuzzLog, listTree, scratch, specialFiles } from './test-utils/harness.js';
-import { baseModels } from './test-utils/models.js';
+import { baseModels, denseModel } from './test-utils/models.js';
 import { modelBytes } from './test-utils/proto.js';
 
 /**
@@ -23,24 +23,7 @@ afterAll(async () => {
   cleanup(outside);
 });
 
-const W = Array.from({ length: 18 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
-const dense = writeOnnx({
-  name: 'dense',
-  irVersion: 8,
-  opsetVersion: 13,
-  producerName: 'blameboard-fuzz',
-  inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
-  outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
-  initializers: new Map([
-    ['W', float32([6, 3], W)],
-    ['b', float32([3], [0.1, 0, -0.1])],
-  ]),
-  nodes: [
-    { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['h'], attributes: {} },
-    { name: 'add', opType: 'Add', domain: '', inputs: ['h', 'b'], outputs: ['y'], attributes: {} },
-  ],
-  values: new Map(),
-});
+const dense = denseModel('bias');
 
 /** A one-layer tfjs LayersModel whose single shard is `shard` (a path written into model.json). */
 function tfjsModel(shard: string): string {

@@ -1,4 +1,4 @@
-import { Rng } from '@blameboard/core';
+import { float32, Rng, writeOnnx, type IrNode } from '@blameboard/core';
 import { ATTR, DT, float32Bytes, type AttrSpec, type Dim, type ModelSpec, type NodeSpec, type TensorSpec } from './proto.js';
 
 /** A base model of the ONNX family: its spec, the per-sample input shape, and its external files. */
@@ -355,3 +355,30 @@ export const BYTE_MUTATIONS: Record<string, (bytes: Uint8Array, rng: Rng) => [Ui
     return [out.subarray(0, bytes.length + Math.min(len, bytes.length - b)), `${len} bytes from ${b} inserted at ${a}`];
   },
 };
+
+/**
+ * The six-feature, three-class dense model the CLI-level fuzz families feed: x [N, 6] → MatMul →
+ * `tail` (ReLU, a bias Add, or nothing) → y [N, 3]. Small and fixed, so a case's time goes to
+ * what is mutated, not to the model.
+ */
+export function denseModel(tail: 'relu' | 'bias' | 'none' = 'relu'): Uint8Array {
+  const W = Array.from({ length: 18 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
+  const initializers = new Map([['W', float32([6, 3], W)]]);
+  const nodes: IrNode[] = [{ name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: [tail === 'none' ? 'y' : 'h'], attributes: {} }];
+  if (tail === 'relu') nodes.push({ name: 'relu', opType: 'Relu', domain: '', inputs: ['h'], outputs: ['y'], attributes: {} });
+  if (tail === 'bias') {
+    initializers.set('b', float32([3], [0.1, 0, -0.1]));
+    nodes.push({ name: 'add', opType: 'Add', domain: '', inputs: ['h', 'b'], outputs: ['y'], attributes: {} });
+  }
+  return writeOnnx({
+    name: 'dense',
+    irVersion: 8,
+    opsetVersion: 13,
+    producerName: 'blameboard-fuzz',
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 6] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
+    initializers,
+    nodes,
+    values: new Map(),
+  });
+}
