@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileExplanation, disposeSessions, float32, Rng, weightBytes, writeOnnx, type IrGraph } from '@blameboard/core';
 import { mergeEqualInitializers } from './compiled.js';
-import { COMPOSITE_MAPS } from './rules/lrp/composites.js';
-import { lrpRuleSet } from './rules/lrp/ruleset.js';
 import { runOnce } from '@blameboard/testing/graphs';
 import { smallCnn } from '@blameboard/testing/method-models';
+import { compositeRules } from './rules/lrp/test-utils/composite-rules.js';
 
 afterAll(() => disposeSessions());
 
@@ -22,15 +21,7 @@ function duplicated(graph: IrGraph): string[] {
 
 describe('mergeEqualInitializers', () => {
   it('stores a dense rule’s Wᵀ once (it is the Gemm’s own transB weight), with the same attributions', async () => {
-    const rules = lrpRuleSet({
-      composite: COMPOSITE_MAPS['epsilon-plus-flat'],
-      params: { epsilon: 1e-6, gamma: 0.25, alpha: 2, beta: 1, low: 0, high: 1 },
-      layerRules: [],
-      stabilizer: 1e-6,
-      bias: 'absorb',
-      maxpool: 'winner-take-all',
-      gates: 'constant',
-    });
+    const rules = compositeRules('epsilon-plus-flat');
     const compiled = compileExplanation(smallCnn(3), rules, { start: 'seed-times-output' });
     const x = float32([3, 2, 8, 8], new Rng(4).fillUniform(new Float32Array(3 * 128)));
     const seed = float32([3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]);

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SUPPORTED_OPS, type IrGraph, type IrNode } from '@blameboard/core';
 import { deepLiftRules } from './deeplift.js';
 import { GRADIENT_RULES, gradientRules } from './gradient/index.js';
-import { COMPOSITE_MAPS } from './lrp/composites.js';
-import { lrpRuleSet } from './lrp/ruleset.js';
+import { compositeRules } from './lrp/test-utils/composite-rules.js';
 
 /** The loader's op table (SUPPORTED_OPS) against the rule tables: every operator the IR admits has a rule in every method. */
 describe('the IR operator table and the rule tables', () => {
@@ -16,15 +15,7 @@ describe('the IR operator table and the rule tables', () => {
   const sets = {
     gradient: gradientRules(),
     deeplift: deepLiftRules(),
-    lrp: lrpRuleSet({
-      composite: COMPOSITE_MAPS['epsilon-plus'],
-      params: { epsilon: 1e-6, gamma: 0.25, alpha: 2, beta: 1, low: 0, high: 1 },
-      layerRules: [],
-      stabilizer: 1e-6,
-      bias: 'absorb',
-      maxpool: 'winner-take-all',
-      gates: 'constant',
-    }),
+    lrp: compositeRules('epsilon-plus'),
   };
 
   it('has a gradient rule for every supported operator and none the IR refuses', () => {

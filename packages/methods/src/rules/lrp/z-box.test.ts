@@ -2,8 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { disposeSessions, float32 } from '@blameboard/core';
 import { irFromRef, runLrp } from '@blameboard/testing/lrp-nets';
 import { referenceLrp, type RefConv, type RefDense, type RefLayer } from '@blameboard/testing/lrp-reference';
-import { COMPOSITE_MAPS } from './composites.js';
-import { lrpRuleSet } from './ruleset.js';
+import { compositeRules } from './test-utils/composite-rules.js';
 
 afterAll(() => disposeSessions());
 
@@ -40,15 +39,7 @@ describe('z-box on a first conv with zero-padded background windows', () => {
 
   it('matches the float64 reference to 1e-5 of max |R| on every pixel, the border included', async () => {
     const graph = irFromRef(layers, [1, h, w]);
-    const rules = lrpRuleSet({
-      composite: COMPOSITE_MAPS['epsilon-gamma-box'],
-      params: { epsilon: 1e-6, gamma: 0.25, alpha: 2, beta: 1, low: 0, high: 1 },
-      layerRules: [],
-      stabilizer: 1e-6,
-      bias: 'absorb',
-      maxpool: 'winner-take-all',
-      gates: 'constant',
-    });
+    const rules = compositeRules('epsilon-gamma-box');
     for (const target of [0, 1]) {
       const run = await runLrp(graph, rules, float32([1, 1, h, w], image), [target]);
       const ref = referenceLrp(layers, [1, h, w], image, target, {
