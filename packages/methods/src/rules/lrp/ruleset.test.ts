@@ -108,8 +108,20 @@ describe('compiled LRP rules equal the JS reference (SPEC §3.1 formulas, float6
     const n = 3;
     const signed = randomTensor([n, ...net.shape], 99, 1.5);
     const positive = float32(signed.shape, Array.from(signed.data as Float32Array, Math.abs));
+    const per = signed.data.length / n;
+    const sample = (x: Tensor, s: number) => Array.from((x.data as Float32Array).subarray(s * per, (s + 1) * per));
+    // Each sample's predicted class: a class whose logit is negative can leave z⁺ rules nothing
+    // to distribute (all-zero relevance), which would compare zeros. The forward pass does not
+    // depend on the rules, so any rule reads the logits.
+    const predicted = (x: Tensor) =>
+      Array.from({ length: n }, (_, s) => {
+        const { output } = referenceLrp(net.layers, net.shape, sample(x, s), 0, { rules: Array(net.linear).fill({ rule: 'epsilon', epsilon: 1e-6 }), stabilizer: 1e-6, bias: 'absorb', maxpool: 'winner-take-all' });
+        return output.indexOf(Math.max(...output));
+      });
+    const signedTargets = predicted(signed);
+    const positiveTargets = predicted(positive);
     for (const c of cases) {
-      const x = c.nonNegative ? positive : signed;
+      const [x, targets] = c.nonNegative ? [positive, positiveTargets] : [signed, signedTargets];
       it(`${net.name}: ${c.name}`, async () => {
         const choices = Array.from({ length: net.linear }, (_, i) => c.rules(i === 0, net.channels));
         const layerRules: LayerRule[] = choices.map((choice, layer) => ({ layer, ...choice }));
@@ -123,18 +135,10 @@ describe('compiled LRP rules equal the JS reference (SPEC §3.1 formulas, float6
           gates: 'constant',
           inputNonNegative: c.nonNegative ?? false,
         });
-        const per = x.data.length / n;
-        const sample = (s: number) => Array.from((x.data as Float32Array).subarray(s * per, (s + 1) * per));
-        // Each sample's predicted class: a class whose logit is negative can leave z⁺ rules
-        // nothing to distribute (all-zero relevance), which would compare zeros.
-        const targets = Array.from({ length: n }, (_, s) => {
-          const { output } = referenceLrp(net.layers, net.shape, sample(s), 0, { rules: choices.map((ch) => toRef(ch, net.channels)), stabilizer: 1e-6, bias: c.bias, maxpool: c.maxpool ?? 'winner-take-all' });
-          return output.indexOf(Math.max(...output));
-        });
         const run = await runLrp(graph, ruleset, x, targets);
         expect(ruleset.linearLayers.map((l) => l.index)).toEqual(Array.from({ length: net.linear }, (_, i) => i));
         for (let s = 0; s < n; s++) {
-          const xs = sample(s);
+          const xs = sample(x, s);
           const ref = referenceLrp(net.layers, net.shape, xs, targets[s], {
             rules: choices.map((ch) => toRef(ch, net.channels)),
             stabilizer: 1e-6,
