@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IrGraph } from '../ir/types.js';
+import { ModelProto, type OnnxModelProto } from '../onnx/onnx.proto.js';
+import { writeOnnx } from '../onnx/write.js';
 import { IrGraphBuilder } from './builder.js';
 
 function graph(): IrGraph {
@@ -51,5 +53,16 @@ describe('IrGraphBuilder', () => {
     expect(b.shapeOf('x')).toEqual(['N', 3]);
     const name = b.output('y', 'copy');
     expect(b.registeredOutputs).toEqual([{ valueName: 'y', outputName: name, requested: 'copy', shape: ['N', 3] }]);
+  });
+
+  it('writes declared shapes as value_info, for values a node still produces', () => {
+    const g = graph();
+    const b = new IrGraphBuilder(g);
+    const [z] = b.op('Neg', ['y']);
+    b.declareShape(z, ['N', 3]);
+    b.declareShape('pruned', ['N', 3]);
+    const model = ModelProto.decode(writeOnnx(g)) as unknown as OnnxModelProto;
+    expect(model.graph!.value_info.map((v) => v.name)).toEqual([z]);
+    expect(model.graph!.value_info[0].type?.tensor_type?.shape?.dim?.map((d) => d.dim_param || Number(d.dim_value))).toEqual(['N', 3]);
   });
 });

@@ -112,6 +112,10 @@ export class IrGraphBuilder implements GraphBuilder {
     return [...v.shape];
   }
 
+  declareShape(valueName: string, shape: Dim[]): void {
+    (this.graph.declared ??= []).push({ name: valueName, dtype: 'float32', shape: [...shape] });
+  }
+
   initializer(valueName: string): Tensor | undefined {
     return this.graph.initializers.get(valueName);
   }

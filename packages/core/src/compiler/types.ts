@@ -19,6 +19,12 @@ export interface GraphBuilder {
   int64s(values: number[]): string;
   /** Inferred shape of a forward value ('N' for the batch). */
   shapeOf(valueName: string): Dim[];
+  /**
+   * Writes `shape` into the compiled file for a value onnxruntime's shape inference loses (e.g.
+   * Col2Im's batch): its blocked-layout pass keeps a Mul or Sum blocked only when it can prove
+   * the inputs' shapes equal.
+   */
+  declareShape(valueName: string, shape: Dim[]): void;
   /** A weight or constant of the forward graph, if `valueName` is an initializer. */
   initializer(valueName: string): Tensor | undefined;
   /**

@@ -48,4 +48,9 @@ export interface IrGraph {
   nodes: IrNode[];
   /** Inferred shape and dtype of every intermediate value (filled by shape inference). */
   values: Map<string, IrValue>;
+  /**
+   * Shapes written into the file as ONNX `value_info`, for values whose shape onnxruntime's own
+   * inference cannot follow (a compiled graph declares some of its backward values).
+   */
+  declared?: IrValue[];
 }

@@ -30,8 +30,15 @@ export function modelFromIr(graph: IrGraph): Record<string, unknown> {
       initializer: [...graph.initializers].map(([name, t]) => tensorToProto(name, t)),
       input: graph.inputs.map(valueInfo),
       output: graph.outputs.map(valueInfo),
+      ...(graph.declared?.length ? { value_info: declaredValues(graph).map(valueInfo) } : {}),
     },
   };
+}
+
+/** Declared shapes of values some node still produces (passes may have pruned the rest). */
+function declaredValues(graph: IrGraph): IrValue[] {
+  const produced = new Set(graph.nodes.flatMap((n) => n.outputs));
+  return (graph.declared ?? []).filter((v) => produced.has(v.name));
 }
 
 function valueInfo(v: IrValue): Record<string, unknown> {

@@ -96,13 +96,32 @@ export const derivatives: Record<string, Derivative> = {
 /** Elementwise activations of one input, every one with a derivative above. */
 export const ACTIVATIONS = Object.keys(derivatives);
 
+/** 2¹²⁶: a power of two, so a product with it is exact until it overflows to +∞. */
+const HUGE = 2 ** 126;
+
 /**
  * ReLU′ as a 0/1 float: [y > 0], which equals [z > 0] but reads the ReLU's output, so that z stays
  * private to a Conv/Gemm+ReLU pair that onnxruntime fuses (reading z costs the fusion, ~2× the
- * layer's forward time). A Cast, which onnxruntime runs faster than Where.
+ * layer's forward time).
+ *
+ * On image activations with whole blocks of 16 channels the mask is a depthwise 1×1 Conv by 2¹²⁶
+ * with a fused HardSigmoid of slope 2¹²⁶: y ≥ 0, and the two exact scalings send every positive
+ * float32, the smallest subnormal 2⁻¹⁴⁹ included, to ≥ 2¹⁰³ (or +∞), which the HardSigmoid clips
+ * to 1, while 0 stays 0. So the mask is [y > 0] bit for bit, and unlike Greater + Cast it runs in
+ * onnxruntime's blocked (NCHWc) layout, as do the Mul with the signal and the Convs around it:
+ * ResNet-50's gradient lost its ~130 layout reorders (docs/decisions.md, "Speed against PyTorch").
+ * Elsewhere, a Cast, which onnxruntime runs faster than Where.
  */
 export function reluMask(b: GraphBuilder, relu: IrNode): string {
-  return b.op('Cast', [positive(b, relu.outputs[0])], toFloat)[0];
+  const y = relu.outputs[0];
+  const shape = b.shapeOf(y);
+  const channels = shape[1];
+  if (shape.length === 4 && typeof channels === 'number' && channels % 16 === 0) {
+    const scale = b.constant({ dtype: 'float32', shape: [channels, 1, 1, 1], data: new Float32Array(channels).fill(HUGE) }, 'bb_mask_scale');
+    const scaled = b.op('Conv', [y, scale], { group: { type: 'int', value: channels } })[0];
+    return b.op('HardSigmoid', [scaled], { alpha: { type: 'float', value: HUGE }, beta: { type: 'float', value: 0 } })[0];
+  }
+  return b.op('Cast', [positive(b, y)], toFloat)[0];
 }
 
 /** Upstream ⊙ g′(z). Clip's bounds (inputs 1 and 2) carry no signal. */

@@ -38,6 +38,8 @@ describe('Conv gradient: every adjoint formulation is exact', () => {
   const cases: { name: string; x: number[]; w: number[]; attrs: Record<string, ReturnType<typeof ints> | ReturnType<typeof int>> }[] = [
     { name: 'valid 5×5', x: [3, 9, 8], w: [4, 3, 5, 5], attrs: {} },
     { name: 'stride 2, dilation 2, uneven pads', x: [2, 11, 9], w: [3, 2, 3, 2], attrs: { strides: ints([2, 1]), dilations: ints([2, 2]), pads: ints([1, 0, 2, 1]) } },
+    // Whole blocks of 16 input channels: Col2Im's output goes back into the blocked layout.
+    { name: '16 channels, stride 2', x: [16, 9, 9], w: [32, 16, 3, 3], attrs: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
   ];
   for (const how of ['flipped-conv', 'matmul-col2im', 'conv-transpose'] as const) {
     for (const c of cases) {

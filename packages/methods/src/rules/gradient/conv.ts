@@ -103,12 +103,20 @@ export function convGradientVia(choose: (g: Parameters<typeof chooseConvAdjoint>
       const src = w.data as Float32Array;
       for (let o = 0; o < m; o++) for (let r = 0; r < rows; r++) wt[r * m + o] = src[o * rows + r];
       const weightT = b.constant({ dtype: 'float32', shape: [rows, m], data: wt }, `${node.inputs[1]}_T`);
-      const columns = b.op('MatMul', [weightT, b.op('Reshape', [upstream[0], b.int64s([0, m, -1])])[0]])[0];
+      const columns = b.op('MatMul', [weightT, b.op('Reshape', [upstream[0], b.int64s([0, m, sizeOf(geo.output)])])[0]])[0];
       const [dx] = b.op('Col2Im', [columns, b.int64s(geo.input), b.int64s(geo.kernel)], {
         dilations: { type: 'ints', value: geo.dilations },
         pads: { type: 'ints', value: [...geo.padBegin, ...geo.padEnd] },
         strides: { type: 'ints', value: geo.strides },
       });
+      // onnxruntime's shape inference loses Col2Im's batch dimension; declared, and passed through
+      // a depthwise identity Conv (each output is 0 + 1·x), the signal goes back into the blocked
+      // layout, where the masks and sums after it stay (see reluMask).
+      b.declareShape(dx, b.shapeOf(node.inputs[0]));
+      if (inputChannels % 16 === 0 && geo.input.length === 2) {
+        const one = b.constant({ dtype: 'float32', shape: [inputChannels, 1, 1, 1], data: new Float32Array(inputChannels).fill(1) }, 'bb_identity');
+        return [b.op('Conv', [dx, one], { group: { type: 'int', value: inputChannels } })[0], null, null];
+      }
       return [dx, null, null];
     }
     const [dx] = b.op('ConvTranspose', [upstream[0], node.inputs[1]], adjointConvTransposeAttributes(geo, group));

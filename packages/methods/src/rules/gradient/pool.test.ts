@@ -53,6 +53,15 @@ describe('AveragePool gradient (ConvTranspose with a ones kernel)', () => {
     const { forward, backward } = await adjointCheck(graphOf([node('GlobalAveragePool', ['x'], ['y'])], {}, ['N', 3, 4, 5]), rules, 2, 9);
     expect(Math.abs(backward - forward)).toBeLessThan(1e-5 * Math.abs(forward) + 1e-5);
   });
+  it('GlobalAveragePool over whole channel blocks (the depthwise spreading Conv) gives every element s · (1/count) exactly', async () => {
+    const g = graphOf([node('GlobalAveragePool', ['x'], ['y'])], {}, ['N', 32, 7, 5]);
+    const s = randomTensor([2, 32, 1, 1], 3);
+    const { attribution } = await compiledRun(g, rules, randomTensor([2, 32, 7, 5], 2), s);
+    const got = attribution.data as Float32Array;
+    const share = Math.fround(1 / 35);
+    const signal = s.data as Float32Array;
+    for (let i = 0; i < got.length; i++) expect(got[i]).toBe(Math.fround(signal[Math.floor(i / 35)] * share));
+  });
 });
 
 describe('GlobalMaxPool gradient', () => {

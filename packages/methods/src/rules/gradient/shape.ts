@@ -1,10 +1,12 @@
 import type { BackwardRule, GraphBuilder, IrNode } from '@blameboard/core';
 import { intAttr, intsAttr, staticDims, unsupported } from '../attributes.js';
 import { mapAlongAxis } from './along-axis.js';
+import { shapeTarget } from './shape-target.js';
 
 /** Flatten, Reshape, Squeeze, Unsqueeze only move elements: reshape the signal back. */
 export const reshapeGradient: BackwardRule = ({ node, b, upstream }) => {
-  const dx = b.op('Reshape', [upstream[0], b.op('Shape', [node.inputs[0]])[0]])[0];
+  const x = node.inputs[0];
+  const dx = b.op('Reshape', [upstream[0], shapeTarget(b, x, b.shapeOf(node.outputs[0]), 'Reshape')])[0];
   return node.inputs.map((_, i) => (i === 0 ? dx : null));
 };
 
@@ -106,5 +108,6 @@ export const reduceMeanGradient: BackwardRule = ({ node, b, upstream }) => {
   let g = upstream[0];
   if (axes.length > 0 && intAttr(node, 'keepdims', 1) === 0) g = b.op('Unsqueeze', [g, b.int64s(axes)])[0];
   const share = b.op('Mul', [g, b.scalar(1 / count)])[0];
-  return node.inputs.map((_, i) => (i === 0 ? b.op('Expand', [share, b.op('Shape', [x])[0]])[0] : null));
+  const shareShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return node.inputs.map((_, i) => (i === 0 ? b.op('Expand', [share, shapeTarget(b, x, shareShape, 'Expand')])[0] : null));
 };
