@@ -1,5 +1,6 @@
 import type { BackwardRule, GraphBuilder, IrNode } from '@blameboard/core';
 import { floatAttr, stringAttr } from '../attributes.js';
+import { blockedChannels, scaleChannels } from './blocked-layout.js';
 
 /** g′(z) of an elementwise activation y = g(z), as a graph value shaped like z (or broadcastable to it). */
 export type Derivative = (b: GraphBuilder, node: IrNode) => string;
@@ -104,22 +105,18 @@ const HUGE = 2 ** 126;
  * private to a Conv/Gemm+ReLU pair that onnxruntime fuses (reading z costs the fusion, ~2× the
  * layer's forward time).
  *
- * On image activations with whole blocks of 16 channels the mask is a depthwise 1×1 Conv by 2¹²⁶
- * with a fused HardSigmoid of slope 2¹²⁶: y ≥ 0, and the two exact scalings send every positive
- * float32, the smallest subnormal 2⁻¹⁴⁹ included, to ≥ 2¹⁰³ (or +∞), which the HardSigmoid clips
- * to 1, while 0 stays 0. So the mask is [y > 0] bit for bit, and unlike Greater + Cast it runs in
- * onnxruntime's blocked (NCHWc) layout, as do the Mul with the signal and the Convs around it:
- * ResNet-50's gradient lost its ~130 layout reorders (docs/decisions.md, "Speed against PyTorch").
- * Elsewhere, a Cast, which onnxruntime runs faster than Where.
+ * On images in whole channel blocks the mask is a depthwise 1×1 Conv by 2¹²⁶ with a fused
+ * HardSigmoid of slope 2¹²⁶: y ≥ 0, and the two exact scalings send every positive float32, the
+ * smallest subnormal 2⁻¹⁴⁹ included, to ≥ 2¹⁰³ (or +∞), which the HardSigmoid clips to 1, while 0
+ * stays 0. So the mask is [y > 0] bit for bit, and unlike Greater + Cast it stays in the blocked
+ * layout (see blocked-layout.ts). Elsewhere, a Cast, which onnxruntime runs faster than Where.
  */
 export function reluMask(b: GraphBuilder, relu: IrNode): string {
   const y = relu.outputs[0];
-  const shape = b.shapeOf(y);
-  const channels = shape[1];
-  if (shape.length === 4 && typeof channels === 'number' && channels % 16 === 0) {
-    const scale = b.constant({ dtype: 'float32', shape: [channels, 1, 1, 1], data: new Float32Array(channels).fill(HUGE) }, 'bb_mask_scale');
-    const scaled = b.op('Conv', [y, scale], { group: { type: 'int', value: channels } })[0];
-    return b.op('HardSigmoid', [scaled], { alpha: { type: 'float', value: HUGE }, beta: { type: 'float', value: 0 } })[0];
+  const channels = blockedChannels(b.shapeOf(y));
+  if (channels !== null) {
+    const alpha = { type: 'float' as const, value: HUGE };
+    return b.op('HardSigmoid', [scaleChannels(b, y, channels, HUGE)], { alpha, beta: { type: 'float', value: 0 } })[0];
   }
   return b.op('Cast', [positive(b, y)], toFloat)[0];
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeSessions, type IrNode, type Tensor } from '@blameboard/core';
+import { compileExplanation, disposeSessions, type IrNode, type Tensor } from '@blameboard/core';
 import { adjointCheck, compiledRun, finiteDifference, graphOf, node, randomTensor } from '@blameboard/testing/graphs';
 import { gradientRules } from './index.js';
 
@@ -41,6 +41,13 @@ describe('broadcasting arithmetic gradients', () => {
       1e-2,
       3,
     );
+  });
+  it('a per-channel gate x ⊙ mean(x) over 16 channels (Resize and a ones-kernel Conv; quadratic: exact differences)', async () => {
+    const nodes = [node('GlobalAveragePool', ['x'], ['m']), node('Mul', ['x', 'm'], ['y'])];
+    const compiled = compileExplanation(graphOf(nodes, {}, ['N', 16, 3, 2]), rules, { start: 'seed-input' }).graph;
+    expect(compiled.nodes.map((n) => n.opType)).toEqual(expect.arrayContaining(['Resize', 'Conv']));
+    expect(compiled.nodes.map((n) => n.opType)).not.toContain('ReduceSum');
+    await expectFiniteDifference(nodes, {}, [2, 16, 3, 2], 1e-2, 3);
   });
   it('Div of two x-dependent values, the divisor broadcast', async () => {
     // y = x / (1 + (x·w)²): the divisor [N,1] stays ≥ 1 and is shared by each row.

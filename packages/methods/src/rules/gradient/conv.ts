@@ -1,5 +1,6 @@
 import { defaultThreads, sizeOf, type Attribute, type BackwardRule, type Tensor } from '@blameboard/core';
 import { intAttr, intsAttr, staticDims, stringAttr } from '../attributes.js';
+import { blockedChannels, roundedToBlocks, scaleChannels } from './blocked-layout.js';
 import { adjointConvTransposeAttributes, kernelOf, windowGeometry } from './conv-geometry.js';
 
 /**
@@ -28,9 +29,6 @@ export function flippedKernel(w: Tensor, group: number): Tensor {
 /** How the input gradient of a Conv is computed; each is exact, they differ only in speed. */
 export type ConvAdjoint = 'flipped-conv' | 'matmul-col2im' | 'conv-transpose';
 
-/** onnxruntime's blocked (NCHWc) Conv pads channels to 16 floats with AVX-512 (8 with AVX2). */
-const NCHWC_BLOCK = 16;
-const blocked = (channels: number) => Math.ceil(channels / NCHWC_BLOCK) * NCHWC_BLOCK;
 
 /**
  * Picks the fastest exact adjoint for onnxruntime's CPU kernels, from measurements on the 2-core
@@ -54,7 +52,7 @@ export function chooseConvAdjoint(g: {
   threads: number;
 }): ConvAdjoint {
   const area = sizeOf(g.input) / Math.max(1, sizeOf(g.output));
-  const channels = (blocked(g.inputChannels) / g.inputChannels) * (blocked(g.outputChannels) / g.outputChannels);
+  const channels = (roundedToBlocks(g.inputChannels) / g.inputChannels) * (roundedToBlocks(g.outputChannels) / g.outputChannels);
   const flippedFits = g.stride1 && g.constantWeight && (g.group > 1 ? g.inputChannels >= 8 : area <= 1.5 && area * channels <= 4);
   if (flippedFits) return 'flipped-conv';
   if (g.threads > 1 && g.group === 1 && g.constantWeight) return 'matmul-col2im';
@@ -113,10 +111,8 @@ export function convGradientVia(choose: (g: Parameters<typeof chooseConvAdjoint>
       // a depthwise identity Conv (each output is 0 + 1·x), the signal goes back into the blocked
       // layout, where the masks and sums after it stay (see reluMask).
       b.declareShape(dx, b.shapeOf(node.inputs[0]));
-      if (inputChannels % 16 === 0 && geo.input.length === 2) {
-        const one = b.constant({ dtype: 'float32', shape: [inputChannels, 1, 1, 1], data: new Float32Array(inputChannels).fill(1) }, 'bb_identity');
-        return [b.op('Conv', [dx, one], { group: { type: 'int', value: inputChannels } })[0], null, null];
-      }
+      const blocked = blockedChannels(b.shapeOf(node.inputs[0]));
+      if (blocked !== null) return [scaleChannels(b, dx, blocked, 1), null, null];
       return [dx, null, null];
     }
     const [dx] = b.op('ConvTranspose', [upstream[0], node.inputs[1]], adjointConvTransposeAttributes(geo, group));

@@ -1,6 +1,7 @@
 import type { BackwardRule, GraphBuilder, IrNode } from '@blameboard/core';
 import { intAttr, intsAttr, staticDims, unsupported } from '../attributes.js';
 import { adjointConvTransposeAttributes, channelsOf, windowGeometry, type WindowGeometry } from './conv-geometry.js';
+import { blockedChannels, scaleChannels, spreadOverSpace } from './blocked-layout.js';
 import { shapeTarget } from './shape-target.js';
 
 /**
@@ -111,22 +112,16 @@ export const averagePoolGradient: BackwardRule = ({ node, b, upstream }) => {
 };
 
 /**
- * Every element receives its channel's signal over the window size. With 2-D windows and channels
- * in whole blocks of 16 the share is spread by a depthwise Conv whose kernel is 1/count everywhere
- * and whose padding leaves one real input under each window: exactly Mul then Expand (each output
- * is 0 + … + s·(1/count) + … + 0), but in onnxruntime's blocked layout, which the signal then keeps
- * through the whole backward pass instead of being reordered at every mask and sum.
+ * Every element receives its channel's signal over the window size: u·(1/count), repeated. On
+ * images in whole channel blocks, scaled by a depthwise 1×1 Conv and repeated by a nearest Resize,
+ * both exact and both blocked, so the signal enters the backward pass in the blocked layout.
  */
 export const globalAveragePoolGradient: BackwardRule = ({ node, b, upstream }) => {
   const x = node.inputs[0];
   const spatial = staticDims(node, b.shapeOf(x).slice(2), 'the input');
   const count = spatial.reduce((p, d) => p * d, 1);
-  const channels = b.shapeOf(x)[1];
-  if (spatial.length === 2 && typeof channels === 'number' && channels % 16 === 0) {
-    const spread = b.constant({ dtype: 'float32', shape: [channels, 1, ...spatial], data: new Float32Array(channels * count).fill(1 / count) }, 'bb_gap_spread');
-    const pads = [...spatial, ...spatial].map((d) => d - 1);
-    return [b.op('Conv', [upstream[0], spread], { group: { type: 'int', value: channels }, pads: { type: 'ints', value: pads } })[0]];
-  }
+  const channels = blockedChannels(b.shapeOf(x));
+  if (channels !== null) return [spreadOverSpace(b, scaleChannels(b, upstream[0], channels, 1 / count), b.shapeOf(x))];
   const share = b.op('Mul', [upstream[0], b.scalar(1 / count)])[0];
   return [b.op('Expand', [share, shapeTarget(b, x, b.shapeOf(node.outputs[0]), 'Expand')])[0]];
 };

@@ -13,7 +13,7 @@ const normal = (shape: number[], seed: number, std: number): Tensor => float32(s
  * values: not a unit) → SiLU whose σ also feeds the output sum (σ has a second reader: not a
  * unit either) → GlobalAveragePool → Gemm.
  */
-function siluNet(): IrGraph {
+function siluNet(channels: number): IrGraph {
   const g: IrGraph = {
     name: 'silu-net',
     irVersion: 8,
@@ -22,10 +22,10 @@ function siluNet(): IrGraph {
     inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 2, 6, 6] }],
     outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
     initializers: new Map([
-      ['w', normal([4, 2, 3, 3], 1, 0.6)],
-      ['b', normal([4], 2, 0.3)],
-      ['we', normal([4, 4, 1, 1], 3, 0.5)],
-      ['wd', normal([3, 4], 4, 0.5)],
+      ['w', normal([channels, 2, 3, 3], 1, 0.6)],
+      ['b', normal([channels], 2, 0.3)],
+      ['we', normal([channels, channels, 1, 1], 3, 0.5)],
+      ['wd', normal([3, channels], 4, 0.5)],
       ['bd', normal([3], 5, 0.1)],
     ]),
     nodes: [
@@ -60,8 +60,9 @@ async function gradientOf(graph: IrGraph, rules: ReturnType<typeof gradientRules
 }
 
 describe('x·σ(x) differentiated as one activation', () => {
-  it('equals the product rule (itself held to tf.grad) where σ is read by the Mul alone, and only there', async () => {
-    const graph = siluNet();
+  // 16 channels: (1 − y) + x is a depthwise Conv fused with the Add (onnxruntime's blocked layout).
+  it.each([4, 16])('equals the product rule (itself held to tf.grad) where σ is read by the Mul alone, and only there (%i channels)', async (channels) => {
+    const graph = siluNet(channels);
     const x = normal([3, 2, 6, 6], 6, 1.5);
     const seed = float32([3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
     const unit = await gradientOf(graph, gradientRules(), x, seed);
@@ -75,5 +76,6 @@ describe('x·σ(x) differentiated as one activation', () => {
     expect(sigmoidDerivativeOf(productRule.nodes)).toEqual(['gate', 'sc', 'sh']);
     expect(sigmoidDerivativeOf(unit.nodes)).toEqual(['gate', 'sh']);
     expect(unit.nodes.length).toBeLessThan(productRule.nodes.length);
+    expect(unit.nodes.some((n) => n.opType === 'Conv' && n.inputs[1].startsWith('bb_channel_scale'))).toBe(channels === 16);
   });
 });
