@@ -39,3 +39,44 @@ describe('ReLU mask', () => {
     }
   });
 });
+
+/** The float32 next to `v` towards +∞ (`up`) or −∞. */
+function nextFloat(v: number, up: boolean): number {
+  const f = Float32Array.of(v);
+  const bits = new Int32Array(f.buffer);
+  if (v === 0) return up ? 1.4e-45 : -1.4e-45;
+  bits[0] += (v > 0) === up ? 1 : -1;
+  return f[0];
+}
+
+describe('Clip and HardSigmoid masks', () => {
+  const cases: [string, number, number][] = [
+    ['ReLU6', 0, 6],
+    ['uneven bounds', -1.5, 2.5],
+  ];
+  for (const [name, lo, hi] of cases) {
+    it(`Clip ${name} passes the signal exactly where lo < x < hi, bounds and their neighbours included`, async () => {
+      const g = graphOf([node('Clip', ['x', 'lo', 'hi'], ['y'])], { lo: float32([], [lo]), hi: float32([], [hi]) }, ['N', 16, 2, 2]);
+      const probes = [lo, hi, nextFloat(lo, true), nextFloat(lo, false), nextFloat(hi, true), nextFloat(hi, false), (lo + hi) / 2, lo - 3, hi + 3, 0, 1e-40, -1e-40, 3.4e38, -3.4e38, 1e-30, lo + 1e-6];
+      const n = 2 * 16 * 4;
+      const x = float32([2, 16, 2, 2], Array.from({ length: n }, (_, i) => probes[(i * 5) % probes.length]));
+      const { attribution } = await compiledRun(g, rules, x, float32([2, 16, 2, 2], Array.from({ length: n }, () => 1)));
+      const xs = x.data as Float32Array;
+      Array.from(attribution.data as Float32Array).forEach((v, i) => expect(v, `x = ${xs[i]}`).toBe(xs[i] > lo && xs[i] < hi ? 1 : 0));
+    });
+  }
+  it('HardSigmoid on 16 channels: slope α strictly inside its ramp, 0 on and beyond its ends', async () => {
+    const alpha = 0.25;
+    const g = graphOf([node('HardSigmoid', ['x'], ['y'], { alpha: { type: 'float', value: alpha }, beta: { type: 'float', value: 0.5 } })], {}, ['N', 16, 2, 2]);
+    // y = 0.25x + 0.5 reaches 0 at x = −2 and 1 at x = 2.
+    const probes = [-2, 2, -1.9999999, 1.9999999, 0, 1, -5, 5];
+    const n = 16 * 4;
+    const x = float32([1, 16, 2, 2], Array.from({ length: n }, (_, i) => probes[i % probes.length]));
+    const { attribution } = await compiledRun(g, rules, x, float32([1, 16, 2, 2], Array.from({ length: n }, () => 1)));
+    const xs = x.data as Float32Array;
+    Array.from(attribution.data as Float32Array).forEach((v, i) => {
+      const y = Math.fround(Math.fround(alpha * xs[i]) + 0.5);
+      expect(v, `x = ${xs[i]}`).toBe(y > 0 && y < 1 ? alpha : 0);
+    });
+  });
+});
