@@ -38,7 +38,6 @@ describe('Conv gradient: every adjoint formulation is exact', () => {
   const cases: { name: string; x: number[]; w: number[]; attrs: Record<string, ReturnType<typeof ints> | ReturnType<typeof int>> }[] = [
     { name: 'valid 5×5', x: [3, 9, 8], w: [4, 3, 5, 5], attrs: {} },
     { name: 'stride 2, dilation 2, uneven pads', x: [2, 11, 9], w: [3, 2, 3, 2], attrs: { strides: ints([2, 1]), dilations: ints([2, 2]), pads: ints([1, 0, 2, 1]) } },
-    // Whole blocks of 16 input channels: Col2Im's output goes back into the blocked layout.
     { name: '16 channels, stride 2', x: [16, 9, 9], w: [32, 16, 3, 3], attrs: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
   ];
   for (const how of ['flipped-conv', 'matmul-col2im', 'conv-transpose'] as const) {
@@ -55,6 +54,23 @@ describe('Conv gradient: every adjoint formulation is exact', () => {
       });
     }
   }
+});
+
+describe('Conv gradient: a strided adjoint after a ReLU over whole channel blocks', () => {
+  it('passes Col2Im through an identity Conv back into the blocked layout, exactly', async () => {
+    const g = graphOf(
+      [node('Relu', ['x'], ['r']), node('Conv', ['r', 'w', 'bias'], ['y'], { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) })],
+      { w: randomTensor([32, 16, 3, 3], 4), bias: randomTensor([32], 5) },
+      ['N', 16, 9, 9],
+    );
+    const forced = gradientRules({ Conv: convGradientVia(() => 'matmul-col2im') });
+    const compiled = compileExplanation(g, forced, { start: 'seed-input' }).graph;
+    const col2im = compiled.nodes.find((n) => n.opType === 'Col2Im')!;
+    expect(compiled.nodes.some((n) => n.opType === 'Conv' && n.inputs[0] === col2im.outputs[0])).toBe(true);
+    expect(compiled.declared?.map((v) => v.name)).toContain(col2im.outputs[0]);
+    const { forward, backward } = await adjointCheck(g, forced, 2, 17);
+    expect(Math.abs(backward - forward)).toBeLessThan(1e-5 * Math.abs(forward) + 1e-4);
+  });
 });
 
 describe('chooseConvAdjoint', () => {

@@ -61,7 +61,7 @@ export function chooseConvAdjoint(g: {
 
 /** ∂/∂x of a convolution, computed the way `choose` says (default: `chooseConvAdjoint` with the session's threads). */
 export function convGradientVia(choose: (g: Parameters<typeof chooseConvAdjoint>[0]) => ConvAdjoint = chooseConvAdjoint): BackwardRule {
-  return ({ node, b, upstream }) => {
+  return ({ node, graph, b, upstream }) => {
     const geo = windowGeometry(b, node, kernelOf(b, node));
     const group = intAttr(node, 'group', 1);
     const w = b.initializer(node.inputs[1]);
@@ -109,10 +109,12 @@ export function convGradientVia(choose: (g: Parameters<typeof chooseConvAdjoint>
       });
       // onnxruntime's shape inference loses Col2Im's batch dimension; declared, and passed through
       // a depthwise identity Conv (each output is 0 + 1·x), the signal goes back into the blocked
-      // layout, where the masks and sums after it stay (see reluMask).
+      // layout, where a ReLU's mask and the sums after it stay (see reluMask). Before anything
+      // else (mnist-cnn's max-pool routing) that would only add two reorders.
       b.declareShape(dx, b.shapeOf(node.inputs[0]));
       const blocked = blockedChannels(b.shapeOf(node.inputs[0]));
-      if (blocked !== null) return [scaleChannels(b, dx, blocked, 1), null, null];
+      const producer = graph.nodes.find((n) => n.outputs.includes(node.inputs[0]));
+      if (blocked !== null && producer?.opType === 'Relu') return [scaleChannels(b, dx, blocked, 1), null, null];
       return [dx, null, null];
     }
     const [dx] = b.op('ConvTranspose', [upstream[0], node.inputs[1]], adjointConvTransposeAttributes(geo, group));
