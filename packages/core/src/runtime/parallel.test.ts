@@ -77,13 +77,15 @@ describe('ParallelSession', () => {
     expect(p.mode).toBe('workers');
     expect(store.saved).toHaveLength(1);
     expect(store.saved[0]).toMatchObject({ mode: 'workers', basis: 'first runs', machine: 'test machine' });
-    // Later runs alternate until each mode has two steady runs; the steady choice is stored.
-    for (let i = 0; i < 4; i++) await p.run(rows(16));
-    expect(seen.session).toEqual([8, 16, 16]);
-    expect(seen.workers).toEqual([8, 16, 16]);
+    // Later runs: the session's block, then the workers', until each has two steady runs (runs
+    // after one of their own mode: the first of each block is not a sample); the steady choice
+    // is stored.
+    for (let i = 0; i < 6; i++) await p.run(rows(16));
+    expect(seen.session).toEqual([8, 16, 16, 16]);
+    expect(seen.workers).toEqual([8, 16, 16, 16]);
     expect(store.saved.at(-1)).toMatchObject({ mode: 'workers', basis: 'steady runs' });
     await p.run(rows(16));
-    expect(seen.workers).toEqual([8, 16, 16, 16]);
+    expect(seen.workers).toEqual([8, 16, 16, 16, 16]);
   });
 
   it('charges a first run with opening its mode: faster workers that take long to open lose a one-run job', async () => {
@@ -92,7 +94,7 @@ describe('ParallelSession', () => {
     await p.run(rows(16));
     expect(store.saved[0]).toMatchObject({ mode: 'session', basis: 'first runs', msPerRow: { session: 1, workers: 3 } });
     // Steady runs (opening paid) then show the workers faster.
-    for (let i = 0; i < 4; i++) await p.run(rows(16));
+    for (let i = 0; i < 6; i++) await p.run(rows(16));
     expect(store.saved.at(-1)).toMatchObject({ mode: 'workers', basis: 'steady runs' });
   });
 
@@ -110,6 +112,61 @@ describe('ParallelSession', () => {
   it('a choice stored for another machine does not count', async () => {
     const store = memoryStore({ mode: 'workers', basis: 'steady runs', msPerRow: { session: 2, workers: 1 }, machine: 'another machine' });
     const { p } = parallel(0.01, 0.01, store);
+    expect(p.mode).toBeUndefined();
+  });
+
+  it('a job of many runs too small to split measures whole runs, a block per mode, and keeps the faster mode', async () => {
+    const store = memoryStore();
+    const { p, seen, opened } = parallel(0.4, 0.1, store);
+    for (let i = 0; i < 6; i++) {
+      const out = await p.run(rows(4), { runsInJob: 128 });
+      expect(Array.from(out.y.data as Float32Array)).toEqual(Array.from({ length: 12 }, (_, k) => 2 * k));
+    }
+    expect(seen).toEqual({ session: [4, 4, 4], workers: [4, 4, 4] });
+    expect(store.saved.at(-1)).toMatchObject({ mode: 'workers', basis: 'steady runs' });
+    await p.run(rows(4), { runsInJob: 128 });
+    expect(seen.workers).toHaveLength(4);
+    expect(opened.workers).toBeGreaterThan(0);
+  });
+
+  it("does not time a run right after the other mode (the session's threads still spin then)", async () => {
+    // Workers take 0.1 ms per row, but 0.6 right after a session run.
+    let last = '';
+    const seen: string[] = [];
+    const runner = (name: string, ms: (after: string) => number) => ({
+      fixedBatch: undefined,
+      async run(feeds: Record<string, Tensor>) {
+        clock.t += ms(last) * feeds.x.shape[0];
+        last = name;
+        seen.push(name);
+        return { y: feeds.x };
+      },
+    });
+    const s = runner('session', () => 0.3);
+    const w = runner('workers', (after) => (after === 'session' ? 0.6 : 0.1));
+    const store = memoryStore();
+    const p = new ParallelSession({
+      session: async () => s as unknown as OnnxSession,
+      pool: async () => w as unknown as WorkerSessionPool,
+      workers: 2,
+      store,
+      machine: 'test machine',
+      now: clock.now,
+    });
+    for (let i = 0; i < 6; i++) await p.run(rows(4), { runsInJob: 64 });
+    expect(seen).toEqual(['session', 'session', 'session', 'workers', 'workers', 'workers']);
+    const choice = store.saved.at(-1)!;
+    expect(choice).toMatchObject({ mode: 'workers', basis: 'steady runs' });
+    expect(choice.msPerRow.session).toBeCloseTo(0.3, 9);
+    expect(choice.msPerRow.workers).toBeCloseTo(0.1, 9);
+  });
+
+  it('a job of a few small runs never opens the workers', async () => {
+    const { p, seen, opened } = parallel(0.4, 0.1, memoryStore());
+    for (let i = 0; i < 4; i++) await p.run(rows(4), { runsInJob: 4 });
+    await p.run(rows(3), { runsInJob: 128 }); // fewer than 2 rows per worker
+    expect(seen).toEqual({ session: [4, 4, 4, 4, 3], workers: [] });
+    expect(opened.workers).toBe(0);
     expect(p.mode).toBeUndefined();
   });
 

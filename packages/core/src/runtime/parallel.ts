@@ -40,6 +40,8 @@ export interface ChoiceStore {
 /** What a run may use: the row runner forbids the workers when their extra weights would exceed the memory budget. */
 export interface RunOptions {
   allowWorkers?: boolean;
+  /** How many runs the job makes in all: a job of many runs too small to split measures on whole runs. */
+  runsInJob?: number;
 }
 
 /** Environment variable forcing how compiled graphs run: session, workers, or measure (the default with a compile cache). */
@@ -66,6 +68,13 @@ export function machineFingerprint(threads: number = defaultThreads()): string {
 export const STEADY_SAMPLES = 2;
 /** Rows each worker gets, at least, when a first run is split to time both modes. */
 export const MIN_ROWS_PER_WORKER = 2;
+/**
+ * Runs a job must make for runs too small to split to be measured whole, alternating modes: IG and
+ * SmoothGrad at 224×224 run 4 rows at a time (128 runs for IG-32 on 16 images), where the
+ * workers took efficientnet_b0's IG-16 from 4.9–5.2 to 4.0–4.4 s and resnet50's IG-8 from 6.6 to
+ * 7.5 s, so only a measurement can choose; a job of a few such runs never opens a pool for it.
+ */
+export const MIN_RUNS_TO_MEASURE_WHOLE = 8;
 
 /**
  * How much faster the workers must be to be chosen: each holds its own copy of the graph's
@@ -100,9 +109,10 @@ export function decide(samples: RunSample[], machine: string): ModeChoice | unde
  * each (data parallelism over the batch), whichever measured faster for this graph on this
  * machine. Without a stored choice it measures on the work itself: its first run is split in
  * two halves, one per mode (a choice from first runs, stored at once, so a one-run job decides
- * too); later runs of the same process alternate between the modes until each has
- * STEADY_SAMPLES steady runs, and the steady choice replaces the first one. Rows are
- * independent, so both modes give every row the same result.
+ * too); later runs of the same process run the one session, then the workers, each until it has
+ * STEADY_SAMPLES steady runs (runs after one of their own mode), and the steady choice replaces
+ * the first one. A job of many runs too small to split (MIN_RUNS_TO_MEASURE_WHOLE) measures the
+ * same way on whole runs. Rows are independent, so both modes give every row the same result.
  */
 export class ParallelSession {
   private choice: ModeChoice | undefined;
@@ -172,15 +182,22 @@ export class ParallelSession {
     else await this.session();
   }
 
+  /** The mode of the last timed run: a steady sample must follow a run of its own mode. */
+  private last: RunMode | undefined;
+
   private async timed(mode: RunMode, feeds: Record<string, Tensor>, rows: number): Promise<Record<string, Tensor>> {
     const runner = mode === 'workers' ? await this.workers() : await this.session();
     const started = this.clock();
     const out = await runner.run(feeds);
     const first = !this.ran.has(mode);
-    // A first run is charged with opening its mode too: a one-run job pays both.
+    // A first run is charged with opening its mode too: a one-run job pays both. A later run
+    // right after the other mode is not a sample: onnxruntime's pool threads spin on after a
+    // session run and slowed the worker run after it (efficientnet_b0's IG measured the workers
+    // 15% slower alternating, while a whole process on them was 15–20% faster).
     const ms = this.clock() - started + (first ? (this.openMs[mode] ?? 0) : 0);
-    this.samples.push({ mode, msPerRow: ms / rows, first });
+    if (first || this.last === mode) this.samples.push({ mode, msPerRow: ms / rows, first });
     this.ran.add(mode);
+    this.last = mode;
     return out;
   }
 
@@ -189,11 +206,14 @@ export class ParallelSession {
     if (options.allowWorkers === false || rows < this.opts.workers) return (await this.session()).run(feeds);
     if (!this.measuring) return this.choice!.mode === 'workers' ? (await this.workers()).run(feeds) : (await this.session()).run(feeds);
 
-    // Runs too small to give each worker MIN_ROWS_PER_WORKER rows of a half say nothing about
-    // either mode: one session, nothing measured (a job of a few rows is never worth a pool).
-    if (rows < 2 * MIN_ROWS_PER_WORKER * this.opts.workers) return (await this.session()).run(feeds);
+    // A run too small to give each worker MIN_ROWS_PER_WORKER rows of a half is not split: in a
+    // job of many runs, whole runs alternate between the modes (each worker gets half a run);
+    // otherwise one session, nothing measured (a job of a few rows is never worth a pool).
+    const splittable = rows >= 2 * MIN_ROWS_PER_WORKER * this.opts.workers;
+    const measureWhole = !splittable && (options.runsInJob ?? 1) >= MIN_RUNS_TO_MEASURE_WHOLE && rows >= MIN_ROWS_PER_WORKER * this.opts.workers;
+    if (!splittable && !measureWhole) return (await this.session()).run(feeds);
     let out: Record<string, Tensor>;
-    if (this.ran.size === 0) {
+    if (this.ran.size === 0 && splittable) {
       // Nothing measured yet: half of this run on each mode, both first runs, so even a job of
       // one run leaves a choice.
       const half = Math.floor(rows / 2);
@@ -204,8 +224,9 @@ export class ParallelSession {
       const b = await this.timed('workers', sliceFeeds(feeds, half, rows, rows), rows - half);
       out = concatRows(a, b);
     } else {
+      // The one session's runs first, then the workers', each in one block.
       const steady = (mode: RunMode) => this.samples.filter((s) => s.mode === mode && !s.first).length;
-      const mode: RunMode = !this.ran.has('session') ? 'session' : !this.ran.has('workers') ? 'workers' : steady('workers') < steady('session') ? 'workers' : 'session';
+      const mode: RunMode = steady('session') < STEADY_SAMPLES ? 'session' : 'workers';
       out = await this.timed(mode, feeds, rows);
     }
     const choice = decide(this.samples, this.choice?.machine ?? this.opts.machine ?? machineFingerprint());

@@ -93,7 +93,7 @@ export interface RowsRun {
 export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
   const size = rowsPerRun(graph, run.budget);
   const fixed = graph.session.fixedBatch;
-  const options: RunOptions = { allowWorkers: workersFit(graph, size, run.budget) };
+  const options: RunOptions = { allowWorkers: workersFit(graph, size, run.budget), runsInJob: Math.ceil(run.rows / size) };
   const entries = Object.entries(run.feeds);
   for (const [name, t] of entries) {
     if (t.shape[0] !== run.rows) throw new UsageError(`feed '${name}' has ${t.shape[0]} rows, expected ${run.rows}`);
@@ -190,7 +190,7 @@ export interface RowStream {
 export async function streamRows(graph: RowGraph, s: RowStream): Promise<void> {
   const size = rowsPerRun(graph, s.budget);
   const fixed = graph.session.fixedBatch;
-  const options: RunOptions = { allowWorkers: workersFit(graph, size, s.budget) };
+  const options: RunOptions = { allowWorkers: workersFit(graph, size, s.budget), runsInJob: Math.ceil(s.rows / size) };
   const per = s.inputs.map((i) => sizeOf(i.shape));
   const capacity = Math.min(size, s.rows);
   const runRowsCount = fixed ?? capacity;
