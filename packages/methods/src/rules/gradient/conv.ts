@@ -29,7 +29,6 @@ export function flippedKernel(w: Tensor, group: number): Tensor {
 /** How the input gradient of a Conv is computed; each is exact, they differ only in speed. */
 export type ConvAdjoint = 'flipped-conv' | 'matmul-col2im' | 'conv-transpose';
 
-
 /**
  * Picks the fastest exact adjoint for onnxruntime's CPU kernels, from measurements on the 2-core
  * AVX-512 box (docs/decisions.md, "Performance of compiled graphs"):
