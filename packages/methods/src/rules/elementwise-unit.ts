@@ -1,5 +1,6 @@
 import type { Dim, IrGraph, IrNode } from '@blameboard/core';
 import { ACTIVATIONS } from './gradient/activation.js';
+import { consumersOf, producerOf } from './graph-index.js';
 
 /**
  * An elementwise nonlinearity of one activation that an exporter spelt over several nodes:
@@ -22,29 +23,6 @@ export interface ElementwiseUnit {
 /** Elementwise maps of one input (the IR's activations, and what only copies or negates). */
 const UNARY = new Set([...ACTIVATIONS, 'Identity', 'Neg', 'Cast']);
 const ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div']);
-
-const producers = new WeakMap<IrGraph, Map<string, IrNode>>();
-const consumers = new WeakMap<IrGraph, Map<string, IrNode[]>>();
-
-function producerOf(graph: IrGraph, value: string): IrNode | undefined {
-  let map = producers.get(graph);
-  if (!map) {
-    map = new Map();
-    for (const n of graph.nodes) for (const o of n.outputs) if (o) map.set(o, n);
-    producers.set(graph, map);
-  }
-  return map.get(value);
-}
-
-function consumersOf(graph: IrGraph, value: string): IrNode[] {
-  let map = consumers.get(graph);
-  if (!map) {
-    map = new Map();
-    for (const n of graph.nodes) for (const i of n.inputs) if (i) map.set(i, [...(map.get(i) ?? []), n]);
-    consumers.set(graph, map);
-  }
-  return map.get(value) ?? [];
-}
 
 function sameShape(a: Dim[] | undefined, b: Dim[] | undefined): boolean {
   return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);

@@ -1,5 +1,6 @@
 import { defaultThreads, sizeOf, type Attribute, type BackwardRule, type Tensor } from '@blameboard/core';
 import { intAttr, intsAttr, staticDims, stringAttr } from '../attributes.js';
+import { producerOf } from '../graph-index.js';
 import { blockedChannels, roundedToBlocks, scaleChannels } from './blocked-layout.js';
 import { adjointConvTransposeAttributes, kernelOf, windowGeometry } from './conv-geometry.js';
 
@@ -112,7 +113,7 @@ export function convGradientVia(choose: (g: Parameters<typeof chooseConvAdjoint>
       // else (mnist-cnn's max-pool routing) that would only add two reorders.
       b.declareShape(dx, b.shapeOf(node.inputs[0]));
       const blocked = blockedChannels(b.shapeOf(node.inputs[0]));
-      const producer = graph.nodes.find((n) => n.outputs.includes(node.inputs[0]));
+      const producer = producerOf(graph, node.inputs[0]);
       if (blocked !== null && producer?.opType === 'Relu') return [scaleChannels(b, dx, blocked, 1), null, null];
       return [dx, null, null];
     }

@@ -118,10 +118,11 @@ export const averagePoolGradient: BackwardRule = ({ node, b, upstream }) => {
  */
 export const globalAveragePoolGradient: BackwardRule = ({ node, b, upstream }) => {
   const x = node.inputs[0];
-  const spatial = staticDims(node, b.shapeOf(x).slice(2), 'the input');
+  const shape = b.shapeOf(x);
+  const spatial = staticDims(node, shape.slice(2), 'the input');
   const count = spatial.reduce((p, d) => p * d, 1);
-  const channels = blockedChannels(b.shapeOf(x));
-  if (channels !== null) return [spreadOverSpace(b, scaleChannels(b, upstream[0], channels, 1 / count), b.shapeOf(x))];
+  const channels = blockedChannels(shape);
+  if (channels !== null) return [spreadOverSpace(b, scaleChannels(b, upstream[0], channels, 1 / count), shape)];
   const share = b.op('Mul', [upstream[0], b.scalar(1 / count)])[0];
   return [b.op('Expand', [share, shapeTarget(b, x, b.shapeOf(node.outputs[0]), 'Expand')])[0]];
 };

@@ -1,4 +1,5 @@
 import type { BackwardRule, IrGraph, IrNode } from '@blameboard/core';
+import { consumersOf, producerOf } from '../graph-index.js';
 import { mulGradient } from './arithmetic.js';
 import { blockedChannels, scaleChannels } from './blocked-layout.js';
 
@@ -29,23 +30,14 @@ export const siluMulGradient: BackwardRule = (ctx) => {
   return node.inputs.map((input) => (input === x ? dx : null));
 };
 
-const consumerCounts = new WeakMap<IrGraph, Map<string, number>>();
-
 /** x and σ(x) when `node` is Mul(x, Sigmoid(x)) (either order) of equal shapes and σ(x) is read by this Mul alone. */
 export function siluOperands(graph: IrGraph, node: IrNode): { x: string; sigmoid: string } | undefined {
   if (node.opType !== 'Mul' || node.inputs.length !== 2 || node.inputs[0] === node.inputs[1]) return undefined;
-  let counts = consumerCounts.get(graph);
-  if (!counts) {
-    counts = new Map();
-    for (const n of graph.nodes) for (const i of n.inputs) if (i) counts.set(i, (counts.get(i) ?? 0) + 1);
-    for (const o of graph.outputs) counts.set(o.name, (counts.get(o.name) ?? 0) + 1);
-    consumerCounts.set(graph, counts);
-  }
   for (const [k, sigmoid] of node.inputs.entries()) {
     const x = node.inputs[1 - k];
-    const producer = graph.nodes.find((n) => n.outputs[0] === sigmoid);
+    const producer = producerOf(graph, sigmoid);
     if (producer?.opType !== 'Sigmoid' || (producer.domain !== '' && producer.domain !== 'ai.onnx') || producer.inputs[0] !== x) continue;
-    if (counts.get(sigmoid) !== 1) continue;
+    if (consumersOf(graph, sigmoid).length !== 1 || graph.outputs.some((o) => o.name === sigmoid)) continue;
     const xs = graph.values.get(x)?.shape;
     const ys = graph.values.get(node.outputs[0])?.shape;
     if (!xs || !ys || xs.length !== ys.length || xs.some((d, i) => d !== ys[i])) continue;
