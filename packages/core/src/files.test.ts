@@ -13,6 +13,18 @@ describe('atomic writes', () => {
     expect(readdirSync(dir)).toEqual(['a.json']);
   });
 
+  it('writes bytes given in parts one after the other, and a part larger than one write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bb-files-'));
+    const big = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 7) & 255);
+    const parts = [Uint8Array.from([1, 2, 3]), new Uint8Array(0), big.subarray(5)];
+    writeFileAtomic(join(dir, 'a.bin'), parts);
+    const back = readFileSync(join(dir, 'a.bin'));
+    expect(back.length).toBe(3 + big.length - 5);
+    expect(Array.from(back.subarray(0, 3))).toEqual([1, 2, 3]);
+    expect(Buffer.compare(back.subarray(3), big.subarray(5))).toBe(0);
+    expect(readdirSync(dir)).toEqual(['a.bin']);
+  });
+
   it('refuses a missing folder or a folder in the way with one line, and writes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bb-files-'));
     mkdirSync(join(dir, 'taken'));

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from './errors.js';
+
+/**
+ * A file's contents: text, bytes, or bytes in parts written one after the other (a `.npy` header
+ * and the tensor's own memory, so a 100 MB result is not copied into one buffer first).
+ */
+export type FileData = string | Uint8Array | readonly Uint8Array[];
 
 /** A result written to a temp file beside its target, renamed into place only on `commit`. */
 export interface StagedFile {
@@ -15,7 +21,7 @@ export interface StagedFile {
  * folder in the way, no permission) is a one-line InputError and leaves no temp file behind, so
  * a command that writes several results can stage them all and commit none if one fails.
  */
-export function stageFile(path: string, data: string | Uint8Array): StagedFile {
+export function stageFile(path: string, data: FileData): StagedFile {
   // A directory in the way would only fail at rename, after other files of the batch are in place.
   let existing;
   try {
@@ -34,7 +40,8 @@ export function stageFile(path: string, data: string | Uint8Array): StagedFile {
     }
   };
   try {
-    writeFileSync(tmp, data);
+    if (typeof data === 'string' || data instanceof Uint8Array) writeFileSync(tmp, data);
+    else writeParts(tmp, data);
   } catch (e) {
     removeTmp();
     throw new InputError(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
@@ -53,8 +60,19 @@ export function stageFile(path: string, data: string | Uint8Array): StagedFile {
   };
 }
 
+function writeParts(path: string, parts: readonly Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const part of parts) {
+      for (let done = 0; done < part.length; ) done += writeSync(fd, part, done, part.length - done);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Stages every file first and renames them only when all were written: all results or none. */
-export function writeFilesAtomic(files: { path: string; data: string | Uint8Array }[]): void {
+export function writeFilesAtomic(files: { path: string; data: FileData }[]): void {
   const seen = new Set<string>();
   for (const f of files) {
     const abs = resolve(f.path);
@@ -71,7 +89,7 @@ export function writeFilesAtomic(files: { path: string; data: string | Uint8Arra
   for (const s of staged) s.commit();
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: FileData): void {
   writeFilesAtomic([{ path, data }]);
 }
 

@@ -46,5 +46,5 @@ export { compileExplanation } from './compiler/compile.js';
 export { IrGraphBuilder, type RegisteredOutput } from './compiler/builder.js';
 export { dependentsOf, dependenciesOf, nodesBetween, linearLayers } from './compiler/graph-walk.js';
 export { upgradeOpset, cloneGraph, COMPILED_MIN_OPSET } from './ir/upgrade-opset.js';
-export { readNpy, writeNpy, loadNpy, saveNpy } from './npy.js';
+export { readNpy, writeNpy, npyParts, loadNpy, saveNpy } from './npy.js';
 export { readNpz, loadNpz, npzArrayNames } from './npz.js';

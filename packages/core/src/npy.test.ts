@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from './errors.js';
-import { loadNpy, readNpy, saveNpy, writeNpy } from './npy.js';
+import { loadNpy, npyParts, readNpy, saveNpy, writeNpy } from './npy.js';
 import type { Tensor } from './tensor.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'npy');
@@ -132,6 +132,44 @@ describe('writeNpy', () => {
     const bytes = writeNpy(t);
     expect(bytes[6]).toBe(2);
     expect(readNpy(bytes).shape).toEqual(shape);
+  });
+});
+
+describe('adopting the bytes (readNpy with adopt, loadNpy)', () => {
+  it('views the given bytes when the data is aligned, with the same values as a copy', () => {
+    for (const t of samples) {
+      const bytes = writeNpy(t);
+      const adopted = readNpy(bytes, { adopt: true });
+      expect(adopted).toEqual(readNpy(bytes));
+      expect(adopted.data.buffer).toBe(bytes.buffer);
+    }
+  });
+
+  it('copies when the data is not aligned for its type, and never shares unadopted bytes', () => {
+    const file = writeNpy(samples[0]);
+    const shifted = new Uint8Array(file.length + 1).subarray(1);
+    shifted.set(file);
+    const t = readNpy(shifted, { adopt: true });
+    expect(t.data.buffer).not.toBe(shifted.buffer);
+    expect(t).toEqual(samples[0]);
+    expect(readNpy(file).data.buffer).not.toBe(file.buffer);
+  });
+
+  it('converts big-endian data in place when adopting', () => {
+    const bytes = new Uint8Array(readFileSync(join(fixtures, 'f64-big-endian-3.npy')));
+    expect(Array.from(readNpy(bytes, { adopt: true }).data as Float64Array)).toEqual([1.5, -2.25, 1e300]);
+  });
+});
+
+describe('npyParts', () => {
+  it('is writeNpy split into header and data, the data being the tensor\'s own memory', () => {
+    const backing = Float32Array.from([9, 1, 2, 3, 9]);
+    const t: Tensor = { dtype: 'float32', shape: [3], data: backing.subarray(1, 4) };
+    const [header, data] = npyParts(t);
+    expect(data.buffer).toBe(backing.buffer);
+    expect([data.byteOffset, data.byteLength]).toEqual([4, 12]);
+    const whole = writeNpy(t);
+    expect(Array.from(whole)).toEqual([...header, ...data]);
   });
 });
 

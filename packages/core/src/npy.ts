@@ -13,19 +13,19 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 interface DTypeInfo {
   dtype: DType;
   bytes: number;
-  make: (buffer: ArrayBuffer) => TypedArray;
+  make: (buffer: ArrayBuffer, offset: number, length: number) => TypedArray;
 }
 
 /** Keyed by numpy's type character + item size ('f4', 'i8', 'b1', …). */
 const BY_CODE: Record<string, DTypeInfo> = {
-  f4: { dtype: 'float32', bytes: 4, make: (b) => new Float32Array(b) },
-  f8: { dtype: 'float64', bytes: 8, make: (b) => new Float64Array(b) },
-  i1: { dtype: 'int8', bytes: 1, make: (b) => new Int8Array(b) },
-  u1: { dtype: 'uint8', bytes: 1, make: (b) => new Uint8Array(b) },
-  i2: { dtype: 'int16', bytes: 2, make: (b) => new Int16Array(b) },
-  i4: { dtype: 'int32', bytes: 4, make: (b) => new Int32Array(b) },
-  i8: { dtype: 'int64', bytes: 8, make: (b) => new BigInt64Array(b) },
-  b1: { dtype: 'bool', bytes: 1, make: (b) => new Uint8Array(b) },
+  f4: { dtype: 'float32', bytes: 4, make: (b, o, n) => new Float32Array(b, o, n) },
+  f8: { dtype: 'float64', bytes: 8, make: (b, o, n) => new Float64Array(b, o, n) },
+  i1: { dtype: 'int8', bytes: 1, make: (b, o, n) => new Int8Array(b, o, n) },
+  u1: { dtype: 'uint8', bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+  i2: { dtype: 'int16', bytes: 2, make: (b, o, n) => new Int16Array(b, o, n) },
+  i4: { dtype: 'int32', bytes: 4, make: (b, o, n) => new Int32Array(b, o, n) },
+  i8: { dtype: 'int64', bytes: 8, make: (b, o, n) => new BigInt64Array(b, o, n) },
+  b1: { dtype: 'bool', bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
 };
 
 const CODE_OF: Record<DType, string> = {
@@ -43,8 +43,13 @@ function fail(message: string): never {
   throw new InputError(`.npy: ${message}`);
 }
 
-/** Decodes a `.npy` file. The returned tensor owns its (aligned) memory. */
-export function readNpy(bytes: Uint8Array): Tensor {
+/**
+ * Decodes a `.npy` file. The returned tensor owns its (aligned) memory: a copy of the data, or,
+ * when the caller gives `bytes` away (`adopt`: nothing else holds or changes them) and the data
+ * is aligned, a view of them. Adopting saves copying the whole input file, 100 MB and 40 ms for
+ * 32,768 MNIST images; numpy aligns the data to 64 bytes.
+ */
+export function readNpy(bytes: Uint8Array, { adopt = false }: { adopt?: boolean } = {}): Tensor {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) fail('not a .npy file (bad magic string)');
   const major = bytes[6];
   const minor = bytes[7];
@@ -80,13 +85,18 @@ export function readNpy(bytes: Uint8Array): Tensor {
   if (bytes.length - dataStart < byteCount) {
     fail(`truncated data: shape [${shape.join(',')}] needs ${byteCount} bytes, file has ${bytes.length - dataStart}`);
   }
+  const swap = m[1] === '>' && info.bytes > 1;
+  const at = bytes.byteOffset + dataStart;
+  if (adopt && at % info.bytes === 0) {
+    if (swap) swapBytes(bytes.subarray(dataStart, dataStart + byteCount), info.bytes);
+    return { dtype: info.dtype, shape, data: info.make(bytes.buffer as ArrayBuffer, at, count) };
+  }
   // Copy into a fresh buffer: the data offset need not be aligned for the typed array, and a
   // Node Buffer's slice() would share (pooled) memory instead of copying.
   const copy = new Uint8Array(byteCount);
   copy.set(bytes.subarray(dataStart, dataStart + byteCount));
-  const buffer = copy.buffer;
-  if (m[1] === '>' && info.bytes > 1) swapBytes(new Uint8Array(buffer), info.bytes);
-  return { dtype: info.dtype, shape, data: info.make(buffer) };
+  if (swap) swapBytes(copy, info.bytes);
+  return { dtype: info.dtype, shape, data: info.make(copy.buffer, 0, count) };
 }
 
 function swapBytes(b: Uint8Array, width: number): void {
@@ -113,8 +123,17 @@ function parseHeader(header: string): { descr: string; fortranOrder: boolean; sh
   return { descr: descr[1], fortranOrder: fortran[1] === 'True', shape: dims };
 }
 
-/** Encodes a tensor as `.npy` (version 1.0; 2.0 only when the header would not fit). */
+/** Encodes a tensor as `.npy` (version 1.0; 2.0 only when the header would not fit), in one buffer. */
 export function writeNpy(t: Tensor): Uint8Array {
+  const [header, data] = npyParts(t);
+  const out = new Uint8Array(header.length + data.length);
+  out.set(header, 0);
+  out.set(data, header.length);
+  return out;
+}
+
+/** A `.npy` file as [header, data] for writing; the data part is the tensor's own memory, not a copy. */
+export function npyParts(t: Tensor): [Uint8Array, Uint8Array] {
   const code = CODE_OF[t.dtype];
   if (!code) fail(`cannot write dtype '${t.dtype}'`);
   if (t.data.length !== sizeOf(t.shape)) {
@@ -133,8 +152,7 @@ export function writeNpy(t: Tensor): Uint8Array {
   }
   const headerLen = total - prefix;
   const header = dict + ' '.repeat(headerLen - dict.length - 1) + '\n';
-  const dataBytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  const out = new Uint8Array(total + dataBytes.length);
+  const out = new Uint8Array(total);
   out.set(MAGIC, 0);
   out[6] = version;
   out[7] = 0;
@@ -143,8 +161,7 @@ export function writeNpy(t: Tensor): Uint8Array {
   else view.setUint32(8, headerLen, true);
   for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
   if (!littleEndianHost()) fail('writing .npy on a big-endian host is not supported');
-  out.set(dataBytes, total);
-  return out;
+  return [out, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)];
 }
 
 function littleEndianHost(): boolean {
@@ -154,7 +171,7 @@ function littleEndianHost(): boolean {
 export function loadNpy(path: string): Tensor {
   const bytes = readRegularFile(path, (why) => new InputError(`cannot read '${path}': ${why}`));
   try {
-    return readNpy(bytes);
+    return readNpy(bytes, { adopt: true });
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${path}: ${e.message}`);
     throw e;
@@ -163,5 +180,5 @@ export function loadNpy(path: string): Tensor {
 
 /** Writes atomically: a temp file in the same folder, then a rename, so readers never see half a file. */
 export function saveNpy(path: string, t: Tensor): void {
-  writeFileAtomic(path, writeNpy(t));
+  writeFileAtomic(path, npyParts(t));
 }

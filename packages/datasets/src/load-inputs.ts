@@ -76,7 +76,7 @@ export function loadInputs(path: string, options: LoadInputsOptions = {}): Loade
       return { inputs: asFloat32(read.tensor, `array '${read.name}' of ${file}`), format: 'npz', array: read.name };
     }
     if (array !== undefined) throw new UsageError(`an array name applies to .npz inputs; '${path}' is not a ZIP archive`);
-    return { inputs: asFloat32(readNpy(bytes), `inputs ${file}`), format: 'npy' };
+    return { inputs: asFloat32(readNpy(bytes, { adopt: true }), `inputs ${file}`), format: 'npy' };
   } catch (e) {
     if (e instanceof InputError && !e.message.includes(file)) throw new InputError(`${file}: ${e.message}`);
     throw e;

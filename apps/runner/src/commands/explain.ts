@@ -1,4 +1,4 @@
-import { writeFilesAtomic, writeNpy } from '@blameboard/core';
+import { npyParts, writeFilesAtomic, type FileData } from '@blameboard/core';
 import { explain } from '@blameboard/methods';
 import { integerFlag, memoryFlag, optional, parseFlags, parseJsonFlag, required } from '../args.js';
 import { dataContext, openModel, preprocessFlag, readInputs, reportImages, readTargets, withReference } from '../context.js';
@@ -45,7 +45,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const ms = performance.now() - started;
   refuseNonFinite(result.attributions, `the attributions of '${method}'`, 'a float32 overflow or a NaN inside the model: check the parameters, e.g. the baseline, and the scale of the inputs');
   // Every result is staged first and renamed into place together: all of them or none.
-  const files = [{ path: out, data: writeNpy(result.attributions) }];
+  const files: { path: string; data: FileData }[] = [{ path: out, data: npyParts(result.attributions) }];
   const biasOut = optional(values, 'bias-out');
   if (biasOut) {
     files.push({ path: biasOut, data: Buffer.from(JSON.stringify({ method, params, biasRelevance: result.biasRelevance ?? [] }, null, 2) + '\n') });

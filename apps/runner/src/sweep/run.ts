@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tfjsModelJson, UsageError, writeFilesAtomic, writeNpy } from '@blameboard/core';
+import { npyParts, tfjsModelJson, UsageError, writeFilesAtomic } from '@blameboard/core';
 import { renderReport, REPORT_FORMATS, type ModelInfo, type ReportFormat, type RunRecord } from '@blameboard/reports';
 import type { Io } from '../io.js';
 import { firstRows, collectResults, heatmapGrids } from './collect.js';
@@ -108,7 +108,7 @@ async function sweepLocked(sweep: ResolvedSweep, opts: SweepOptions, store: Swee
   if (previous && previous.configHash !== manifest.configHash) io.err('the config changed since the last run: cells whose inputs are unchanged are reused from the cache');
   store.writeManifest(manifest);
   models.forEach((pm, i) => {
-    if (sweep.heatmapSamples > 0) writeFilesAtomic([{ path: store.samplesFile(i), data: writeNpy(firstRows(pm.inputs, sweep.heatmapSamples)) }]);
+    if (sweep.heatmapSamples > 0) writeFilesAtomic([{ path: store.samplesFile(i), data: npyParts(firstRows(pm.inputs, sweep.heatmapSamples)) }]);
   });
   lap('plan');
 

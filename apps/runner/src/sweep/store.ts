@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { InputError, loadNpy, readRegularFile, UsageError, writeFileAtomic, writeNpy, type Tensor } from '@blameboard/core';
+import { InputError, loadNpy, readRegularFile, UsageError, writeFileAtomic, npyParts, type Tensor } from '@blameboard/core';
 import type { CellStatus, Direction, MethodConfiguration, MetricConfig, MetricStatus, ModelInfo, RunRecord } from '@blameboard/reports';
 
 /**
@@ -117,7 +117,7 @@ export class SweepStore {
 
   writeCell(record: CellRecord, attributions: Tensor | null): void {
     // Attributions first: a cell record only ever names attributions that exist.
-    if (attributions) writeFileAtomic(this.path('cache/attributions', `${record.key}.npy`), writeNpy(attributions));
+    if (attributions) writeFileAtomic(this.path('cache/attributions', `${record.key}.npy`), npyParts(attributions));
     writeFileAtomic(this.path('cache/cells', `${record.key}.json`), JSON.stringify(record) + '\n');
   }
 
