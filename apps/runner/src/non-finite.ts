@@ -1,4 +1,4 @@
-import { ModelRunError, sizeOf, type Tensor } from '@blameboard/core';
+import { allFinite, ModelRunError, sizeOf, type Tensor } from '@blameboard/core';
 
 /** The NaN and ±Infinity values of an [N, …] result, and the samples holding them (in order). */
 export interface NonFinite {
@@ -8,6 +8,7 @@ export interface NonFinite {
 }
 
 export function findNonFinite(t: Tensor): NonFinite | null {
+  if (t.data instanceof Float32Array && allFinite(t.data)) return null;
   const per = Math.max(1, sizeOf(t.shape.slice(1)));
   const data = t.data as Float32Array;
   let nan = 0;

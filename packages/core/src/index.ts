@@ -1,6 +1,7 @@
 export * from './tensor.js';
 export * from './rng.js';
 export * from './errors.js';
+export { allFinite } from './finite.js';
 export * from './files.js';
 export * from './params.js';
 export * from './json.js';
