@@ -161,6 +161,47 @@ describe('ParallelSession', () => {
     expect(choice.msPerRow.workers).toBeCloseTo(0.1, 9);
   });
 
+  it('once a mode is open, a run starts in its caller\'s tick, and what the caller does before awaiting counts in the samples', async () => {
+    // Each mode takes 0.1 ms per row itself; the caller spends 1 ms between starting a run and
+    // awaiting it (the next run's rows). On the one session that work comes first (onnxruntime-node
+    // runs the session when the caller yields); on the workers it overlaps the run.
+    const started: string[] = [];
+    const runner = (name: 'session' | 'workers') => ({
+      fixedBatch: undefined,
+      run(feeds: Record<string, Tensor>) {
+        started.push(name);
+        const begin = clock.t;
+        return new Promise<Record<string, Tensor>>((resolve) =>
+          setImmediate(() => {
+            if (name === 'session') clock.t += 0.4; // runs after the caller's work
+            else clock.t = Math.max(clock.t, begin + 0.4); // ran alongside it
+            resolve({ y: feeds.x });
+          }),
+        );
+      },
+    });
+    const store = memoryStore();
+    const p = new ParallelSession({
+      session: async () => runner('session') as unknown as OnnxSession,
+      pool: async () => runner('workers') as unknown as WorkerSessionPool,
+      workers: 2,
+      store,
+      machine: 'test machine',
+      now: clock.now,
+    });
+    for (let i = 0; i < 6; i++) {
+      const before = started.length;
+      const run = p.run(rows(4), { runsInJob: 64 });
+      if (i > 0 && i !== 3) expect(started.length, `run ${i} started at once`).toBe(before + 1);
+      clock.t += 1; // the caller's work while the run is in flight
+      await run;
+    }
+    const choice = store.saved.at(-1)!;
+    expect(choice).toMatchObject({ mode: 'workers', basis: 'steady runs' });
+    expect(choice.msPerRow.session).toBeCloseTo(1.4 / 4, 9);
+    expect(choice.msPerRow.workers).toBeCloseTo(1 / 4, 9);
+  });
+
   it('a job of a few small runs never opens the workers', async () => {
     const { p, seen, opened } = parallel(0.4, 0.1, memoryStore());
     for (let i = 0; i < 4; i++) await p.run(rows(4), { runsInJob: 4 });

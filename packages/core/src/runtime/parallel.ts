@@ -155,6 +155,8 @@ export class ParallelSession {
 
   /** How long opening each mode took in this process (what a one-run job pays besides its run). */
   private readonly openMs: Partial<Record<RunMode, number>> = {};
+  /** Each mode's runner once open, so that a run starts in its caller's tick (see `dispatch`). */
+  private readonly runners: { session?: OnnxSession; workers?: WorkerSessionPool } = {};
 
   private clock(): number {
     return this.opts.now ? this.opts.now() : performance.now();
@@ -168,12 +170,24 @@ export class ParallelSession {
     return runner;
   }
 
-  private session(): Promise<OnnxSession> {
-    return this.opened('session', this.opts.session);
+  private async session(): Promise<OnnxSession> {
+    return (this.runners.session = await this.opened('session', this.opts.session));
   }
 
-  private workers(): Promise<WorkerSessionPool> {
-    return this.opened('workers', this.opts.pool);
+  private async workers(): Promise<WorkerSessionPool> {
+    return (this.runners.workers = await this.opened('workers', this.opts.pool));
+  }
+
+  /**
+   * Starts a run on `mode`'s runner. Once that runner is open the run starts before this returns,
+   * with no await in between: the worker threads then compute while the caller prepares the next
+   * run's rows and folds in the last one's outputs (the row runner pipelines so).
+   */
+  private dispatch(mode: RunMode, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const open = this.runners[mode];
+    // A runner the caches released since (least recently used) is looked up again.
+    if (open && !open.isDisposed) return open.run(feeds);
+    return mode === 'workers' ? this.workers().then((w) => w.run(feeds)) : this.session().then((s) => s.run(feeds));
   }
 
   /** Opens what the first run will use (so a graph onnxruntime refuses fails here, before any run). */
@@ -186,9 +200,13 @@ export class ParallelSession {
   private last: RunMode | undefined;
 
   private async timed(mode: RunMode, feeds: Record<string, Tensor>, rows: number): Promise<Record<string, Tensor>> {
-    const runner = mode === 'workers' ? await this.workers() : await this.session();
+    if (!this.runners[mode] || this.runners[mode].isDisposed) await (mode === 'workers' ? this.workers() : this.session());
+    // From the start of the run to its result as the caller receives it, after the caller's own
+    // work in between (the next run's rows, the last run's outputs): on the one session that work
+    // comes before the run (onnxruntime-node runs it on this thread once the caller yields), on
+    // the workers it overlaps the run, and a mode is worth what the job pays per row.
     const started = this.clock();
-    const out = await runner.run(feeds);
+    const out = await this.dispatch(mode, feeds);
     const first = !this.ran.has(mode);
     // A first run is charged with opening its mode too: a one-run job pays both. A later run
     // right after the other mode is not a sample: onnxruntime's pool threads spin on after a
@@ -203,15 +221,15 @@ export class ParallelSession {
 
   async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
     const rows = Object.values(feeds)[0].shape[0];
-    if (options.allowWorkers === false || rows < this.opts.workers) return (await this.session()).run(feeds);
-    if (!this.measuring) return this.choice!.mode === 'workers' ? (await this.workers()).run(feeds) : (await this.session()).run(feeds);
+    if (options.allowWorkers === false || rows < this.opts.workers) return this.dispatch('session', feeds);
+    if (!this.measuring) return this.dispatch(this.choice!.mode, feeds);
 
     // A run too small to give each worker MIN_ROWS_PER_WORKER rows of a half is not split: in a
     // job of many runs, whole runs alternate between the modes (each worker gets half a run);
     // otherwise one session, nothing measured (a job of a few rows is never worth a pool).
     const splittable = rows >= 2 * MIN_ROWS_PER_WORKER * this.opts.workers;
     const measureWhole = !splittable && (options.runsInJob ?? 1) >= MIN_RUNS_TO_MEASURE_WHOLE && rows >= MIN_ROWS_PER_WORKER * this.opts.workers;
-    if (!splittable && !measureWhole) return (await this.session()).run(feeds);
+    if (!splittable && !measureWhole) return this.dispatch('session', feeds);
     let out: Record<string, Tensor>;
     if (this.ran.size === 0 && splittable) {
       // Nothing measured yet: half of this run on each mode, both first runs, so even a job of

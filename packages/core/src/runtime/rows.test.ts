@@ -71,6 +71,115 @@ describe('streamRows', () => {
   });
 });
 
+/**
+ * A session like a worker pool: a run starts when called and finishes when the test says so,
+ * reading its feeds only then (as onnxruntime does). It logs the order of starts, fills and consumes.
+ */
+function deferredGraph(log: string[]): { graph: RowGraph; finishNext: () => void } {
+  const pending: (() => void)[] = [];
+  let started = 0;
+  const session = {
+    fixedBatch: undefined,
+    run: (feeds: Record<string, Tensor>) => {
+      const id = started++;
+      log.push(`start ${id}`);
+      return new Promise<Record<string, Tensor>>((resolve) =>
+        pending.push(() => {
+          log.push(`done ${id}`);
+          resolve({ y: { ...feeds.x, data: Float32Array.from(feeds.x.data as Float32Array, (v) => 2 * v) } });
+        }),
+      );
+    },
+  } as unknown as OnnxSession;
+  // Finishes runs as they are awaited: each tick, the oldest pending run completes.
+  const finishNext = () => pending.shift()?.();
+  return { graph: { session, cost: { rowBytes: 1024, fixedBytes: 0 } }, finishNext };
+}
+
+async function drive(job: Promise<void>, finishNext: () => void): Promise<void> {
+  let over = false;
+  void job.finally(() => (over = true));
+  while (!over) {
+    await new Promise((r) => setImmediate(r));
+    finishNext();
+  }
+  await job;
+}
+
+describe('pipelined runs', () => {
+  it('streamRows writes the next run while the current one runs, and consumes a run while the next one runs', async () => {
+    const log: string[] = [];
+    const { graph, finishNext } = deferredGraph(log);
+    const seen: number[] = [];
+    const job = streamRows(graph, {
+      inputs: [{ name: 'x', shape: [2] }],
+      rows: 6,
+      budget: { batchSize: 2 },
+      fill: (row, [x]) => {
+        log.push(`fill ${row}`);
+        x.fill(row + 1);
+      },
+      consume: (row, out) => {
+        log.push(`consume ${row}`);
+        seen.push(...out.y);
+      },
+    });
+    await drive(job, finishNext);
+    expect(log).toEqual([
+      'fill 0', 'fill 1', 'start 0', 'fill 2', 'fill 3', 'done 0',
+      'start 1', 'fill 4', 'fill 5', 'consume 0', 'consume 1', 'done 1',
+      'start 2', 'consume 2', 'consume 3', 'done 2',
+      'consume 4', 'consume 5',
+    ]);
+    // Each run read its own rows at its end, although the next run's rows were written meanwhile.
+    expect(seen).toEqual([2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12]);
+  });
+
+  it('runRows starts the next run before consuming the last one, in row order', async () => {
+    const log: string[] = [];
+    const { graph, finishNext } = deferredGraph(log);
+    const x: Tensor = { dtype: 'float32', shape: [5, 1], data: Float32Array.from([1, 2, 3, 4, 5]) };
+    const seen: number[] = [];
+    const job = runRows(graph, {
+      feeds: { x },
+      rows: 5,
+      budget: { batchSize: 2 },
+      consume: (start, count, out) => {
+        log.push(`consume ${start}+${count}`);
+        seen.push(...(out.y.data as Float32Array));
+      },
+    });
+    await drive(job, finishNext);
+    expect(log).toEqual(['start 0', 'done 0', 'start 1', 'consume 0+2', 'done 1', 'start 2', 'consume 2+2', 'done 2', 'consume 4+1']);
+    expect(seen).toEqual([2, 4, 6, 8, 10]);
+  });
+
+  it('a failed run consumes nothing after it and leaves no unhandled rejection', async () => {
+    let runs = 0;
+    const session = {
+      fixedBatch: undefined,
+      run: async (feeds: Record<string, Tensor>) => {
+        if (runs++ === 1) throw new Error('run 1 failed');
+        return { y: feeds.x };
+      },
+    } as unknown as OnnxSession;
+    const consumed: number[] = [];
+    const x: Tensor = { dtype: 'float32', shape: [6, 1], data: new Float32Array(6) };
+    await expect(runRows({ session, cost: { rowBytes: 1024, fixedBytes: 0 } }, { feeds: { x }, rows: 6, budget: { batchSize: 2 }, consume: (start) => void consumed.push(start) })).rejects.toThrow('run 1 failed');
+    expect(consumed).toEqual([0]);
+    // A consumer that throws while the next run is in flight: that run's failure stays handled.
+    runs = 0;
+    const failing = {
+      fixedBatch: undefined,
+      run: (feeds: Record<string, Tensor>) => (runs++ === 1 ? Promise.reject(new Error('late failure')) : Promise.resolve({ y: feeds.x })),
+    } as unknown as OnnxSession;
+    const consume = () => {
+      throw new Error('consumer failed');
+    };
+    await expect(runRows({ session: failing, cost: { rowBytes: 1024, fixedBytes: 0 } }, { feeds: { x }, rows: 6, budget: { batchSize: 2 }, consume })).rejects.toThrow('consumer failed');
+  });
+});
+
 describe('runRows', () => {
   const x: Tensor = { dtype: 'float32', shape: [5, 2], data: Float32Array.from({ length: 10 }, (_, i) => i) };
 

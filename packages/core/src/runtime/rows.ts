@@ -99,6 +99,7 @@ export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
     if (t.shape[0] !== run.rows) throw new UsageError(`feed '${name}' has ${t.shape[0]} rows, expected ${run.rows}`);
   }
   const padded = new Map<string, Tensor>();
+  const runs = new Pipeline<{ start: number; count: number }>((done, out) => run.consume(done.start, done.count, fixed !== undefined && done.count !== fixed ? takeRows(out, done.count) : out));
   for (let start = 0; start < run.rows; start += size) {
     const count = Math.min(size, run.rows - start);
     let feeds = run.feeds;
@@ -122,8 +123,40 @@ export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
         feeds[name] = pad;
       }
     }
-    const out = await graph.session.run(feeds, options);
-    run.consume(start, count, fixed !== undefined && count !== fixed ? takeRows(out, count) : out);
+    await runs.next({ start, count }, () => graph.session.run(feeds, options));
+  }
+  await runs.finish();
+}
+
+/**
+ * Runs one at a time, each run's outputs handed on while the next one computes: a run is started,
+ * then the previous run's outputs are consumed, then the run is awaited. On worker sessions the
+ * consuming (and whatever the caller does before its next `next`) overlaps the run; on one
+ * session, which onnxruntime-node runs on this thread once it yields, the order changes nothing.
+ * Outputs are consumed in run order, exactly once, and never after a run failed.
+ */
+class Pipeline<T> {
+  private previous: { tag: T; out: Record<string, Tensor> } | undefined;
+
+  constructor(private readonly consume: (tag: T, out: Record<string, Tensor>) => void) {}
+
+  async next(tag: T, start: () => Promise<Record<string, Tensor>>): Promise<void> {
+    const running = start();
+    // Handled here too: if consuming the previous outputs throws, this run's failure is not left unhandled.
+    running.catch(() => undefined);
+    this.flush();
+    this.previous = { tag, out: await running };
+  }
+
+  /** Consumes the last run's outputs. */
+  async finish(): Promise<void> {
+    this.flush();
+  }
+
+  private flush(): void {
+    const previous = this.previous;
+    this.previous = undefined;
+    if (previous) this.consume(previous.tag, previous.out);
   }
 }
 
@@ -175,9 +208,13 @@ export interface RowStream {
   /** Total number of rows to run. */
   rows: number;
   budget?: RowBudget;
-  /** Writes row `row` of every input into `views` (one zero-filled view per input, in order). */
+  /**
+   * Writes row `row` of every input into `views` (one zero-filled view per input, in order).
+   * Rows are filled in order, but the next run's rows before the last run's outputs are
+   * consumed: a row may not depend on earlier rows' outputs.
+   */
   fill(row: number, views: Float32Array[]): void;
-  /** Receives the outputs of row `row` (views valid only during the call). */
+  /** Receives the outputs of row `row`, in order (views valid only during the call). */
   consume(row: number, outputs: Record<string, Float32Array>): void;
 }
 
@@ -194,25 +231,49 @@ export async function streamRows(graph: RowGraph, s: RowStream): Promise<void> {
   const per = s.inputs.map((i) => sizeOf(i.shape));
   const capacity = Math.min(size, s.rows);
   const runRowsCount = fixed ?? capacity;
-  const buffers = per.map((p) => new Float32Array(runRowsCount * p));
-  for (let start = 0; start < s.rows; start += size) {
+  // Two sets of run buffers (the second only for a job of several runs): the next run's rows are
+  // written while the current run still reads its own.
+  const buffers: Float32Array[][] = [];
+  const bufferSet = (k: number) => (buffers[k] ??= per.map((p) => new Float32Array(runRowsCount * p)));
+  const fillRun = (start: number, k: number): Record<string, Tensor> => {
     const count = Math.min(size, s.rows - start);
     const rows = fixed ?? count;
     const feeds: Record<string, Tensor> = {};
-    const views = s.inputs.map((input, k) => {
-      const data = buffers[k].subarray(0, rows * per[k]);
+    const views = s.inputs.map((input, i) => {
+      const data = bufferSet(k)[i].subarray(0, rows * per[i]);
       data.fill(0);
       feeds[input.name] = { dtype: 'float32', shape: [rows, ...input.shape], data };
       return data;
     });
-    for (let r = 0; r < count; r++) s.fill(start + r, views.map((v, k) => v.subarray(r * per[k], (r + 1) * per[k])));
-    const out = await graph.session.run(feeds, options);
+    for (let r = 0; r < count; r++) s.fill(start + r, views.map((v, i) => v.subarray(r * per[i], (r + 1) * per[i])));
+    return feeds;
+  };
+  const runs = new Pipeline<{ start: number; count: number; rows: number }>((done, out) => {
     const names = Object.keys(out);
-    const outPer = names.map((n) => out[n].data.length / rows);
-    for (let r = 0; r < count; r++) {
+    const outPer = names.map((n) => out[n].data.length / done.rows);
+    for (let r = 0; r < done.count; r++) {
       const rowViews: Record<string, Float32Array> = {};
       names.forEach((n, k) => (rowViews[n] = (out[n].data as Float32Array).subarray(r * outPer[k], (r + 1) * outPer[k])));
-      s.consume(start + r, rowViews);
+      s.consume(done.start + r, rowViews);
     }
+  });
+  let feeds = fillRun(0, 0);
+  for (let start = 0, k = 0; start < s.rows; start += size, k ^= 1) {
+    const count = Math.min(size, s.rows - start);
+    const current = feeds;
+    await runs.next({ start, count, rows: fixed ?? count }, () => {
+      const running = graph.session.run(current, options);
+      // The next run's rows are written while this one runs (its buffers are the other set).
+      if (start + size < s.rows) {
+        try {
+          feeds = fillRun(start + size, k ^ 1);
+        } catch (e) {
+          running.catch(() => undefined);
+          throw e;
+        }
+      }
+      return running;
+    });
   }
+  await runs.finish();
 }

@@ -42,6 +42,11 @@ export class OnnxSession {
     return new OnnxSession(session, [...session.inputNames], [...session.outputNames]);
   }
 
+  /** Whether dispose() was called (a cache may release a session its holder still keeps). */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   /** Declared batch size of the first input when the model fixes it (e.g. exported with batch 1). */
   get fixedBatch(): number | undefined {
     const meta = this.session.inputMetadata?.[0];

@@ -177,6 +177,11 @@ export class WorkerSessionPool {
   }
 
   /** Compiled graphs take any batch (a fixed-batch model runs on one session, never here). */
+  /** Whether dispose() was called (the pool cache releases pools beyond its size). */
+  get isDisposed(): boolean {
+    return this.disposed !== null;
+  }
+
   get fixedBatch(): undefined {
     return undefined;
   }
