@@ -17,7 +17,7 @@ export { OnnxSession, cachedSession, disposeSessions, defaultThreads, MAX_CACHED
 export { forward, targetOutputs, forwardRows, forwardBatchSize, type ForwardOptions, type ForwardStream, type OutputKind } from './runtime/forward.js';
 export { modelKey, logitSession, logitGraph, logitCost } from './runtime/logit-graph.js';
 export { runRows, streamRows, runAll, rowsPerRun, sessionGraph, type RowBudget, type RowGraph, type RowSession, type RowsRun, type RowStream, type RowInput } from './runtime/rows.js';
-export { ParallelSession, decide, machineFingerprint, parallelSetting, PARALLEL_ENV, STEADY_SAMPLES, MIN_ROWS_PER_WORKER, type ChoiceStore, type ModeChoice, type RunMode, type RunOptions, type RunSample } from './runtime/parallel.js';
+export { ParallelSession, decide, machineFingerprint, parallelSetting, PARALLEL_ENV, STEADY_SAMPLES, WHOLE_RUN_SAMPLES, MIN_ROWS_PER_WORKER, type ChoiceStore, type ModeChoice, type RunMode, type RunOptions, type RunSample } from './runtime/parallel.js';
 export { WorkerSessionPool, cachedPool, disposePools, MAX_CACHED_POOLS } from './runtime/worker-pool.js';
 export { softmaxRows, softmaxInto, softmaxAt } from './runtime/softmax.js';
 export {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { float32, type Tensor } from '../tensor.js';
-import { decide, ParallelSession, type ChoiceStore, type ModeChoice, type RunSample } from './parallel.js';
+import { decide, MIN_RUNS_TO_MEASURE_WHOLE, ParallelSession, type ChoiceStore, type ModeChoice, type RunSample } from './parallel.js';
 import type { OnnxSession } from './session.js';
 import type { WorkerSessionPool } from './worker-pool.js';
 
@@ -118,14 +118,19 @@ describe('ParallelSession', () => {
   it('a job of many runs too small to split measures whole runs, a block per mode, and keeps the faster mode', async () => {
     const store = memoryStore();
     const { p, seen, opened } = parallel(0.4, 0.1, store);
-    for (let i = 0; i < 6; i++) {
+    const order: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const before = seen.workers.length;
       const out = await p.run(rows(4), { runsInJob: 128 });
+      order.push(seen.workers.length > before ? 'W' : 'S');
       expect(Array.from(out.y.data as Float32Array)).toEqual(Array.from({ length: 12 }, (_, k) => 2 * k));
+      if (i < 11) expect(store.saved.at(-1)?.basis, `final after run ${i}?`).not.toBe('steady runs');
     }
-    expect(seen).toEqual({ session: [4, 4, 4], workers: [4, 4, 4] });
+    // Two blocks per mode, alternating: each mode's samples come from two stretches of time.
+    expect(order.join('')).toBe('SSSWWWSSSWWW');
     expect(store.saved.at(-1)).toMatchObject({ mode: 'workers', basis: 'steady runs' });
     await p.run(rows(4), { runsInJob: 128 });
-    expect(seen.workers).toHaveLength(4);
+    expect(seen.workers).toHaveLength(7);
     expect(opened.workers).toBeGreaterThan(0);
   });
 
@@ -153,8 +158,8 @@ describe('ParallelSession', () => {
       machine: 'test machine',
       now: clock.now,
     });
-    for (let i = 0; i < 6; i++) await p.run(rows(4), { runsInJob: 64 });
-    expect(seen).toEqual(['session', 'session', 'session', 'workers', 'workers', 'workers']);
+    for (let i = 0; i < 12; i++) await p.run(rows(4), { runsInJob: 64 });
+    expect(seen).toEqual(['session', 'session', 'session', 'workers', 'workers', 'workers', 'session', 'session', 'session', 'workers', 'workers', 'workers']);
     const choice = store.saved.at(-1)!;
     expect(choice).toMatchObject({ mode: 'workers', basis: 'steady runs' });
     expect(choice.msPerRow.session).toBeCloseTo(0.3, 9);
@@ -189,7 +194,7 @@ describe('ParallelSession', () => {
       machine: 'test machine',
       now: clock.now,
     });
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 12; i++) {
       const before = started.length;
       const run = p.run(rows(4), { runsInJob: 64 });
       if (i > 0 && i !== 3) expect(started.length, `run ${i} started at once`).toBe(before + 1);
@@ -204,7 +209,7 @@ describe('ParallelSession', () => {
 
   it('a job of a few small runs never opens the workers', async () => {
     const { p, seen, opened } = parallel(0.4, 0.1, memoryStore());
-    for (let i = 0; i < 4; i++) await p.run(rows(4), { runsInJob: 4 });
+    for (let i = 0; i < 4; i++) await p.run(rows(4), { runsInJob: MIN_RUNS_TO_MEASURE_WHOLE - 1 });
     await p.run(rows(3), { runsInJob: 128 }); // fewer than 2 rows per worker
     expect(seen).toEqual({ session: [4, 4, 4, 4, 3], workers: [] });
     expect(opened.workers).toBe(0);

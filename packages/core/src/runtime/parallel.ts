@@ -69,12 +69,24 @@ export const STEADY_SAMPLES = 2;
 /** Rows each worker gets, at least, when a first run is split to time both modes. */
 export const MIN_ROWS_PER_WORKER = 2;
 /**
+ * Whole runs are measured in alternating blocks of this many runs per mode (session, workers,
+ * session, workers): a block's first run follows the other mode and is no sample, the others are.
+ */
+export const WHOLE_RUN_BLOCK = 3;
+/**
+ * Steady samples each mode needs when whole runs are measured: two blocks each, taken at
+ * different times. One block per mode (two samples each) chose efficientnet_b0's SmoothGrad
+ * mode by noise on a shared VM: 0.81 in one process, 0.95 in the next, where whole processes on
+ * the workers were 15% faster.
+ */
+export const WHOLE_RUN_SAMPLES = 2 * (WHOLE_RUN_BLOCK - 1);
+/**
  * Runs a job must make for runs too small to split to be measured whole, alternating modes: IG and
  * SmoothGrad at 224×224 run 4 rows at a time (128 runs for IG-32 on 16 images), where the
  * workers took efficientnet_b0's IG-16 from 4.9–5.2 to 4.0–4.4 s and resnet50's IG-8 from 6.6 to
- * 7.5 s, so only a measurement can choose; a job of a few such runs never opens a pool for it.
+ * 7.5 s, so only a measurement can choose; a job of fewer such runs never opens a pool for it.
  */
-export const MIN_RUNS_TO_MEASURE_WHOLE = 8;
+export const MIN_RUNS_TO_MEASURE_WHOLE = 4 * WHOLE_RUN_BLOCK;
 
 /**
  * How much faster the workers must be to be chosen: each holds its own copy of the graph's
@@ -82,8 +94,8 @@ export const MIN_RUNS_TO_MEASURE_WHOLE = 8;
  */
 export const WORKERS_MARGIN = 0.9;
 
-/** The choice the samples support, if any: steady runs when both modes have enough, else first runs. */
-export function decide(samples: RunSample[], machine: string): ModeChoice | undefined {
+/** The choice the samples support, if any: steady runs when both modes have `steadyNeeded`, else first runs. */
+export function decide(samples: RunSample[], machine: string, steadyNeeded = STEADY_SAMPLES): ModeChoice | undefined {
   const pick = (msPerRow: Record<RunMode, number>): RunMode => (msPerRow.workers < WORKERS_MARGIN * msPerRow.session ? 'workers' : 'session');
   const best = (mode: RunMode, first: boolean) => {
     const ms = samples.filter((s) => s.mode === mode && s.first === first).map((s) => s.msPerRow);
@@ -91,7 +103,7 @@ export function decide(samples: RunSample[], machine: string): ModeChoice | unde
   };
   const steadyS = best('session', false);
   const steadyW = best('workers', false);
-  if (steadyS && steadyW && steadyS.count >= STEADY_SAMPLES && steadyW.count >= STEADY_SAMPLES) {
+  if (steadyS && steadyW && steadyS.count >= steadyNeeded && steadyW.count >= steadyNeeded) {
     const msPerRow = { session: steadyS.min, workers: steadyW.min };
     return { mode: pick(msPerRow), basis: 'steady runs', msPerRow, machine };
   }
@@ -111,8 +123,8 @@ export function decide(samples: RunSample[], machine: string): ModeChoice | unde
  * two halves, one per mode (a choice from first runs, stored at once, so a one-run job decides
  * too); later runs of the same process run the one session, then the workers, each until it has
  * STEADY_SAMPLES steady runs (runs after one of their own mode), and the steady choice replaces
- * the first one. A job of many runs too small to split (MIN_RUNS_TO_MEASURE_WHOLE) measures the
- * same way on whole runs. Rows are independent, so both modes give every row the same result.
+ * the first one. A job of many runs too small to split (MIN_RUNS_TO_MEASURE_WHOLE) measures on
+ * whole runs, in alternating blocks per mode, until each has WHOLE_RUN_SAMPLES steady runs. Rows are independent, so both modes give every row the same result.
  */
 export class ParallelSession {
   private choice: ModeChoice | undefined;
@@ -196,6 +208,9 @@ export class ParallelSession {
     else await this.session();
   }
 
+  /** Whole runs measured so far (they alternate between the modes in blocks). */
+  private wholeRuns = 0;
+
   /** The mode of the last timed run: a steady sample must follow a run of its own mode. */
   private last: RunMode | undefined;
 
@@ -241,13 +256,18 @@ export class ParallelSession {
       const a = await this.timed('session', sliceFeeds(feeds, 0, half, rows), half);
       const b = await this.timed('workers', sliceFeeds(feeds, half, rows, rows), rows - half);
       out = concatRows(a, b);
+    } else if (measureWhole) {
+      // Whole runs in alternating blocks per mode, so that each mode's samples come from two
+      // stretches of time and a burst of load on the machine cannot decide alone.
+      const mode: RunMode = Math.floor(this.wholeRuns++ / WHOLE_RUN_BLOCK) % 2 === 0 ? 'session' : 'workers';
+      out = await this.timed(mode, feeds, rows);
     } else {
       // The one session's runs first, then the workers', each in one block.
       const steady = (mode: RunMode) => this.samples.filter((s) => s.mode === mode && !s.first).length;
       const mode: RunMode = steady('session') < STEADY_SAMPLES ? 'session' : 'workers';
       out = await this.timed(mode, feeds, rows);
     }
-    const choice = decide(this.samples, this.choice?.machine ?? this.opts.machine ?? machineFingerprint());
+    const choice = decide(this.samples, this.choice?.machine ?? this.opts.machine ?? machineFingerprint(), measureWhole ? WHOLE_RUN_SAMPLES : STEADY_SAMPLES);
     if (choice && (choice.basis === 'steady runs' || !this.choice)) {
       this.choice = choice;
       this.opts.store?.save(choice);
