@@ -7,6 +7,7 @@ describe('Rng.addNormals', () => {
       [0, 7, 0, 1],
       [1, 8, 0.5, 0.1],
       [3, 5000, -2, 3], // long enough to take the ziggurat's slow path many times
+      [2, 300_000, 0, 1], // the tails beyond R (layer 0) and the state passing 2³¹ many times
     ] as const) {
       const a = new Rng(42);
       const b = new Rng(42);
