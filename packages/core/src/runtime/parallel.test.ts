@@ -207,6 +207,29 @@ describe('ParallelSession', () => {
     expect(choice.msPerRow.workers).toBeCloseTo(1 / 4, 9);
   });
 
+  it('looks a runner up again once the caches released it (least recently used)', async () => {
+    const opened: { isDisposed: boolean; runs: number }[] = [];
+    const p = new ParallelSession({
+      session: async () => {
+        const r = { isDisposed: false, runs: 0, fixedBatch: undefined, run: async (feeds: Record<string, Tensor>) => (r.runs++, { y: feeds.x }) };
+        opened.push(r);
+        return r as unknown as OnnxSession;
+      },
+      pool: async () => {
+        throw new Error('no pool: one session forced');
+      },
+      workers: 2,
+      store: null,
+      mode: 'session',
+    });
+    await p.run(rows(2));
+    await p.run(rows(2));
+    expect(opened.map((r) => r.runs)).toEqual([2]);
+    opened[0].isDisposed = true;
+    await p.run(rows(2));
+    expect(opened.map((r) => r.runs)).toEqual([2, 1]);
+  });
+
   it('a job of a few small runs never opens the workers', async () => {
     const { p, seen, opened } = parallel(0.4, 0.1, memoryStore());
     for (let i = 0; i < 4; i++) await p.run(rows(4), { runsInJob: MIN_RUNS_TO_MEASURE_WHOLE - 1 });
