@@ -131,8 +131,15 @@ async function mnistPerf(): Promise<Record<string, unknown>> {
     if (child.status !== 0) throw new Error(`ig-memory ${steps}: ${child.stderr}`);
     return Number(child.stdout.trim());
   }
-  const rss8 = peakRss(8);
-  const rss128 = peakRss(128);
+  // The median of three processes: about one process in six peaks ≈ 45 MiB higher at 128 steps,
+  // in builds before and after the pipelined row runner alike (when V8 collects), which alone
+  // crossed the 1.3 limit; all three are printed.
+  const IG_RSS_PROCESSES = 3;
+  const rssRuns = (steps: number) => Array.from({ length: IG_RSS_PROCESSES }, () => peakRss(steps)).sort((a, b) => a - b);
+  const runs8 = rssRuns(8);
+  const runs128 = rssRuns(128);
+  const rss8 = runs8[1];
+  const rss128 = runs128[1];
 
   const grad = ms('gradient');
   const parallel = await parallelAB('mnist-cnn', model, BATCH, parallelRounds, (line) => process.stderr.write(`${line}\n`));
@@ -147,7 +154,8 @@ async function mnistPerf(): Promise<Record<string, unknown>> {
 
   console.log('task'.padEnd(40) + 'ms'.padStart(10) + '× forward'.padStart(12));
   for (const r of rows) console.log(r.task.padEnd(40) + r.ms.toFixed(1).padStart(10) + r.ratioToForward.toFixed(2).padStart(12));
-  console.log(`\nIG peak RSS: ${(rss8 / 2 ** 20).toFixed(0)} MiB at 8 steps, ${(rss128 / 2 ** 20).toFixed(0)} MiB at 128 steps`);
+  const mib = (runs: number[]) => runs.map((b) => (b / 2 ** 20).toFixed(0)).join(', ');
+  console.log(`\nIG peak RSS, median of ${IG_RSS_PROCESSES} processes: ${(rss8 / 2 ** 20).toFixed(0)} MiB at 8 steps (${mib(runs8)}), ${(rss128 / 2 ** 20).toFixed(0)} MiB at 128 steps (${mib(runs128)})`);
   printParallel(parallel, parallelRounds);
   console.log('\ntarget'.padEnd(41) + 'measured'.padStart(10) + 'limit'.padStart(8));
   for (const t of targetsCheck) {
