@@ -124,7 +124,8 @@ export function decide(samples: RunSample[], machine: string, steadyNeeded = STE
  * too); later runs of the same process run the one session, then the workers, each until it has
  * STEADY_SAMPLES steady runs (runs after one of their own mode), and the steady choice replaces
  * the first one. A job of many runs too small to split (MIN_RUNS_TO_MEASURE_WHOLE) measures on
- * whole runs, in alternating blocks per mode, until each has WHOLE_RUN_SAMPLES steady runs. Rows are independent, so both modes give every row the same result.
+ * whole runs, in alternating blocks per mode, until each has WHOLE_RUN_SAMPLES steady runs.
+ * Rows are independent, so both modes give every row the same result.
  */
 export class ParallelSession {
   private choice: ModeChoice | undefined;
@@ -190,15 +191,20 @@ export class ParallelSession {
     return (this.runners.workers = await this.opened('workers', this.opts.pool));
   }
 
+  /** `mode`'s runner if it is open; one the caches released since (least recently used) must be looked up again. */
+  private openRunner(mode: RunMode): OnnxSession | WorkerSessionPool | undefined {
+    const runner = this.runners[mode];
+    return runner && !runner.isDisposed ? runner : undefined;
+  }
+
   /**
    * Starts a run on `mode`'s runner. Once that runner is open the run starts before this returns,
    * with no await in between: the worker threads then compute while the caller prepares the next
    * run's rows and folds in the last one's outputs (the row runner pipelines so).
    */
   private dispatch(mode: RunMode, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-    const open = this.runners[mode];
-    // A runner the caches released since (least recently used) is looked up again.
-    if (open && !open.isDisposed) return open.run(feeds);
+    const open = this.openRunner(mode);
+    if (open) return open.run(feeds);
     return mode === 'workers' ? this.workers().then((w) => w.run(feeds)) : this.session().then((s) => s.run(feeds));
   }
 
@@ -215,7 +221,7 @@ export class ParallelSession {
   private last: RunMode | undefined;
 
   private async timed(mode: RunMode, feeds: Record<string, Tensor>, rows: number): Promise<Record<string, Tensor>> {
-    if (!this.runners[mode] || this.runners[mode].isDisposed) await (mode === 'workers' ? this.workers() : this.session());
+    if (!this.openRunner(mode)) await (mode === 'workers' ? this.workers() : this.session());
     // From the start of the run to its result as the caller receives it, after the caller's own
     // work in between (the next run's rows, the last run's outputs): on the one session that work
     // comes before the run (onnxruntime-node runs it on this thread once the caller yields), on

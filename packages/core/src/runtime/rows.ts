@@ -125,7 +125,7 @@ export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
     }
     await runs.next({ start, count }, () => graph.session.run(feeds, options));
   }
-  await runs.finish();
+  runs.finish();
 }
 
 /**
@@ -149,7 +149,7 @@ class Pipeline<T> {
   }
 
   /** Consumes the last run's outputs. */
-  async finish(): Promise<void> {
+  finish(): void {
     this.flush();
   }
 
@@ -275,5 +275,5 @@ export async function streamRows(graph: RowGraph, s: RowStream): Promise<void> {
       return running;
     });
   }
-  await runs.finish();
+  runs.finish();
 }
