@@ -1,15 +1,15 @@
 import type { LoadedModel, Tensor } from '@blameboard/core';
 import { resolveParams, UsageError, validateInputs, validateTargets } from '@blameboard/core';
 import { explain, getMethod } from '@blameboard/methods';
-import { complexity } from './complexity.js';
-import { conservation } from './conservation.js';
-import { continuity } from './continuity.js';
-import { counterfactualBlame } from './counterfactual-blame.js';
-import { groundTruth } from './ground-truth.js';
-import { implementationInvariance } from './implementation-invariance.js';
-import { randomization } from './randomization.js';
-import { selectivity } from './selectivity.js';
-import { sparseness } from './sparseness.js';
+import { complexity } from './complexity/complexity.js';
+import { conservation } from './axioms/conservation.js';
+import { continuity } from './robustness/continuity.js';
+import { counterfactualBlame } from './faithfulness/counterfactual-blame.js';
+import { groundTruth } from './ground-truth/ground-truth.js';
+import { implementationInvariance } from './axioms/implementation-invariance.js';
+import { randomization } from './randomization/randomization.js';
+import { selectivity } from './faithfulness/selectivity.js';
+import { sparseness } from './complexity/sparseness.js';
 import type { Metric, MetricRequest, MetricResult } from './types.js';
 
 /** Every metric, in the order `list metrics` shows them. Adding one is one file plus one line here. */

@@ -1,13 +1,13 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { tensor } from '@blameboard/core';
 import { geometryShape } from '@blameboard/methods';
-import { aggregate, InvalidSamples } from './aggregate.js';
-import { methodExplainer, type Explainer } from './explainer.js';
-import { inputRange } from './fills.js';
+import { aggregate, InvalidSamples } from '../aggregate.js';
+import { methodExplainer, type Explainer } from '../explainer.js';
+import { inputRange } from '../perturbation/fills.js';
 import { randomDirection, straightPath, translationPath } from './paths.js';
-import { isImageShape } from './regions.js';
-import { budgetOf, maxRowsOf, requireMethod, sampleShapeOf, sampleSize, sampleView } from './request.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import { isImageShape } from '../perturbation/regions.js';
+import { budgetOf, maxRowsOf, requireMethod, sampleShapeOf, sampleSize, sampleView } from '../request.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 export interface ContinuityOptions {
   /** Pixels (images) or input units (vectors) travelled from x. */

@@ -1,8 +1,8 @@
 import { float32, type Tensor } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
-import { InvalidSamples } from './aggregate.js';
+import { InvalidSamples } from '../aggregate.js';
 import { continuityScores, lipschitzEstimate } from './continuity.js';
-import type { Explainer } from './explainer.js';
+import type { Explainer } from '../explainer.js';
 import { randomDirection } from './paths.js';
 
 /** gradient × input of f(x) = w·x, computed in JS. */
@@ -80,7 +80,7 @@ describe('continuityScores', () => {
 
 describe('continuity metric on an ONNX model', () => {
   it('equals the analytic Lipschitz value of gradient×input on a linear model, and uniform is smoother', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const weights = [[0.5, -1, 2, 0.25, 1], [1, 1, -0.5, 3, -2]];
     const model = await linearModel(weights, [0.1, -0.3], [5]);
@@ -102,7 +102,7 @@ describe('continuity metric on an ONNX model', () => {
   });
 
   it('defaults to 0.05 of the input range for vectors', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2]], [0], [2]);
     const r = await evaluate({

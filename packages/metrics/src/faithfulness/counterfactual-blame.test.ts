@@ -1,7 +1,7 @@
 import { float32, type Tensor } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
 import { classMeansOf, counterfactualScores, type Classifier } from './counterfactual-blame.js';
-import { regionGrid } from './regions.js';
+import { regionGrid } from '../perturbation/regions.js';
 
 // Two classes over 4 features: class 1 wins when Σ x > 2 (logits (2, Σx)).
 const classify: Classifier = async (x: Tensor) => {
@@ -53,7 +53,7 @@ describe('counterfactual-blame metric on an ONNX model', () => {
   const weights = [[0, 0, 0, 0], [1, 1, 1, 1]];
 
   it('replaces the most blamed regions with the gold class mean until the model agrees', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel(weights, [2, 0], [4]);
     // Sample 0 (Σ = 0.4) is misclassified as 0; sample 1 (Σ = 2.8) is right; sample 2 (Σ = 0.4) has gold 0: right.
@@ -81,7 +81,7 @@ describe('counterfactual-blame metric on an ONNX model', () => {
   });
 
   it('scores 1 with no success when even the fully replaced input stays wrong', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel(weights, [2, 0], [4]);
     const inputs = float32([1, 4], [0.1, 0.1, 0.1, 0.1]);
@@ -104,7 +104,7 @@ describe('counterfactual-blame on the zoo mnist-cnn (seed 000)', () => {
   it('needs less of the input replaced when following blame than following random maps', async () => {
     const { resolveModel } = await import('@blameboard/models');
     const { loadDataset } = await import('@blameboard/datasets');
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const model = await resolveModel('mnist-cnn');
     const train = await loadDataset('mnist', { split: 'train', count: 2000, seed: 0 });
     const test = await loadDataset('mnist', { split: 'test', count: 1000 });

@@ -24,7 +24,7 @@ describe('conservation metric on ONNX models', () => {
   const gxi = (x: Tensor, t: number) => float32(x.shape, Array.from(x.data as Float32Array, (v, i) => v * w[t][i % 4]));
 
   it('is 0 for exact gradient×input and exactly the injected error otherwise', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel(w, [0, 0], [4]);
     const inputs = float32([2, 4], [1, 2, 3, 4, -1, 0.5, 2, 1]);
@@ -47,7 +47,7 @@ describe('conservation metric on ONNX models', () => {
   });
 
   it('counts the bias it cannot see as residual and excludes NaN samples', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel } = await import('@blameboard/testing/metric-models');
     const model = await linearModel(w, [0.5, -2], [4]);
     const inputs = float32([3, 4], [1, 2, 3, 4, -1, 0.5, 2, 1, 0, 0, 1, 1]);
@@ -67,7 +67,7 @@ describe('conservation metric on ONNX models', () => {
 
 describe('conservation with the methods', () => {
   it('is 0 for bias-free LRP-0, and counts LRP bias relevance when the bias is explicit', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { mlpModel, uniformInputs, modelOf } = await import('@blameboard/testing/metric-models');
     const inputs = uniformInputs([4, 6], 3, -1, 1);
     const targets = Int32Array.from([0, 1, 2, 0]);
@@ -87,7 +87,7 @@ describe('conservation with the methods', () => {
   });
 
   it('explains f(x) − f(x′) for baseline methods, with the baseline the method used', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     // Linear with bias: IG and DeepLIFT sum exactly to f(x) − f(x′); f(x′) ≠ 0 for every baseline.
     const model = await linearModel([[0.5, -1, 2, 0.25], [1, 1, -0.5, 3]], [0.7, -0.4], [4]);
@@ -106,7 +106,7 @@ describe('conservation with the methods', () => {
   });
 
   it('is perfect for the uniform control', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { mlpModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const model = await mlpModel(6, 8, 3, 2);
     const r = await evaluate({ model, inputs: uniformInputs([4, 6], 1), targets: new Int32Array(4), metric: 'conservation', method: { id: 'uniform' } });

@@ -31,7 +31,7 @@ describe('randomization metric', () => {
   });
 
   it('is exactly 1 for the uniform control and below 1 for the gradient', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { mlpModel } = await import('@blameboard/testing/metric-models');
     const model = await mlpModel(10, 16, 3, 1);
     const uniform = await evaluate({ model, inputs, targets, metric: 'randomization', method: { id: 'uniform' } });
@@ -46,8 +46,8 @@ describe('randomization on the zoo mnist-cnn', () => {
   it('is low for the gradient and 1 for the uniform control', async () => {
     const { resolveModel } = await import('@blameboard/models');
     const { loadDataset } = await import('@blameboard/datasets');
-    const { evaluate } = await import('./registry.js');
-    const { predictClasses } = await import('./model-output.js');
+    const { evaluate } = await import('../registry.js');
+    const { predictClasses } = await import('../model-output.js');
     const model = await resolveModel('mnist-cnn');
     const data = await loadDataset('mnist', { split: 'test', count: 8 });
     const targets = await predictClasses(model, data.inputs);

@@ -1,9 +1,9 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { sizeOf, UsageError } from '@blameboard/core';
-import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
-import { methodBaseline } from './baseline.js';
-import { requireAttributions } from './request.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import { aggregate, InvalidSamples, markNonFiniteAttributions } from '../aggregate.js';
+import { methodBaseline } from '../perturbation/baseline.js';
+import { requireAttributions } from '../request.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 /**
  * Against the linear ground truth R*_i = c_i (x_i − x′_i) (seed 003): cosine(R, R*) and the share

@@ -1,6 +1,6 @@
 import { perMapMetric } from './per-map.js';
 import { gini } from './statistics.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 export const sparseness: Metric = {
   id: 'sparseness',

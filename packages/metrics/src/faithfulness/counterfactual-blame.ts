@@ -1,14 +1,14 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { float32, forward, sizeOf, tensor, UsageError } from '@blameboard/core';
 import { blurSigmaParam, FLOAT32_MAX, geometryShape } from '@blameboard/methods';
-import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
-import { methodExplainer } from './explainer.js';
-import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
-import { argmaxRows, predictClasses } from './model-output.js';
-import { morfOrder, regionGrid, regionScores, type RegionGrid } from './regions.js';
-import { budgetOf, maxRowsOf, sampleShapeOf, sampleView } from './request.js';
+import { aggregate, InvalidSamples, markNonFiniteAttributions } from '../aggregate.js';
+import { methodExplainer } from '../explainer.js';
+import { FILL_CHOICES, makeFill, type Fill } from '../perturbation/fills.js';
+import { argmaxRows, predictClasses } from '../model-output.js';
+import { morfOrder, regionGrid, regionScores, type RegionGrid } from '../perturbation/regions.js';
+import { budgetOf, maxRowsOf, sampleShapeOf, sampleView } from '../request.js';
 import { defaultPatch } from './selectivity.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 /** argmax class per row of a batch of inputs. */
 export type Classifier = (inputs: Tensor) => Promise<Int32Array>;

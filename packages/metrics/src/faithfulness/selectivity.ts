@@ -1,12 +1,12 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { tensor, UsageError, validateInputs } from '@blameboard/core';
 import { blurSigmaParam, FLOAT32_MAX, geometryShape } from '@blameboard/methods';
-import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
-import { FILL_CHOICES, makeFill, type Fill } from './fills.js';
-import { validatedRowsScorer, type OutputKind, type TargetScorer } from './model-output.js';
-import { isImageShape, morfOrder, regionGrid, regionScores, stageCounts, type RegionGrid } from './regions.js';
-import { budgetOf, maxRowsOf, requireAttributions, sampleShapeOf } from './request.js';
-import type { Metric, MetricRequest, MetricResult, MetricValue } from './types.js';
+import { aggregate, InvalidSamples, markNonFiniteAttributions } from '../aggregate.js';
+import { FILL_CHOICES, makeFill, type Fill } from '../perturbation/fills.js';
+import { validatedRowsScorer, type OutputKind, type TargetScorer } from '../model-output.js';
+import { isImageShape, morfOrder, regionGrid, regionScores, stageCounts, type RegionGrid } from '../perturbation/regions.js';
+import { budgetOf, maxRowsOf, requireAttributions, sampleShapeOf } from '../request.js';
+import type { Metric, MetricRequest, MetricResult, MetricValue } from '../types.js';
 
 export type SelectivityOrder = 'both' | 'morf' | 'lerf';
 

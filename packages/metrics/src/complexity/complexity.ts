@@ -1,6 +1,6 @@
 import { perMapMetric } from './per-map.js';
 import { entropy } from './statistics.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 export const complexity: Metric = {
   id: 'complexity',

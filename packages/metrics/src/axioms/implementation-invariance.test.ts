@@ -31,7 +31,7 @@ describe('implementation-invariance on the reference equivalent pair', () => {
   const targets = new Int32Array(16);
 
   it('is ≈ 0 for Integrated Gradients and > 0.3 for DeepLIFT', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { equivalentReferencePair } = await import('@blameboard/testing/metric-models');
     const { a, b } = await equivalentReferencePair();
     const pairs = [{ id: 'equivalent', a, b }];
@@ -45,7 +45,7 @@ describe('implementation-invariance on the reference equivalent pair', () => {
   });
 
   it('refuses two models that compute different functions', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { mlpModel } = await import('@blameboard/testing/metric-models');
     const a = await mlpModel(2, 8, 1, 1, 'mlp-1');
     const b = await mlpModel(2, 8, 1, 2, 'mlp-2');
@@ -55,7 +55,7 @@ describe('implementation-invariance on the reference equivalent pair', () => {
   });
 
   it('needs a method', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { equivalentReferencePair } = await import('@blameboard/testing/metric-models');
     const { a, b } = await equivalentReferencePair();
     await expect(

@@ -2,10 +2,10 @@ import type { LoadedModel, ParamSpec, Tensor } from '@blameboard/core';
 import { forward, InputError, sizeOf, UsageError } from '@blameboard/core';
 import type { DataContext } from '@blameboard/methods';
 import { equivalentPairs, resolveModel } from '@blameboard/models';
-import { aggregate, InvalidSamples } from './aggregate.js';
-import { methodExplainer, type MethodConfig } from './explainer.js';
-import { budgetOf, requireMethod } from './request.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import { aggregate, InvalidSamples } from '../aggregate.js';
+import { methodExplainer, type MethodConfig } from '../explainer.js';
+import { budgetOf, requireMethod } from '../request.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 /** Largest |f_A − f_B| over the logits allowed before two models count as different functions. */
 export const EQUIVALENCE_TOLERANCE = 1e-4;

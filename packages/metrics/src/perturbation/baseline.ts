@@ -1,6 +1,6 @@
 import type { Tensor } from '@blameboard/core';
 import { fillBatch, type FillKind } from './fills.js';
-import type { MetricRequest } from './types.js';
+import type { MetricRequest } from '../types.js';
 
 /** Methods whose attributions explain f_t(x) − f_t(x′) against their `baseline` x′ (SPEC §3). */
 export const BASELINE_METHODS: readonly string[] = ['integrated-gradients', 'deeplift'];

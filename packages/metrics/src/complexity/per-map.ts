@@ -1,7 +1,7 @@
 import { sizeOf } from '@blameboard/core';
-import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
-import { requireAttributions } from './request.js';
-import type { MetricRequest, MetricResult } from './types.js';
+import { aggregate, InvalidSamples, markNonFiniteAttributions } from '../aggregate.js';
+import { requireAttributions } from '../request.js';
+import type { MetricRequest, MetricResult } from '../types.js';
 
 /** A metric that is one statistic of each sample's map. */
 export function perMapMetric(

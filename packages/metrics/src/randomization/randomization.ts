@@ -1,11 +1,11 @@
 import type { LoadedModel, ParamSpec, Tensor } from '@blameboard/core';
 import { linearLayers, loadModel, Rng, sizeOf, UsageError, writeOnnx } from '@blameboard/core';
-import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
-import { methodExplainer } from './explainer.js';
+import { aggregate, InvalidSamples, markNonFiniteAttributions } from '../aggregate.js';
+import { methodExplainer } from '../explainer.js';
 import { spearman } from './rank.js';
 import { reinitializeLayer } from './randomize-layers.js';
-import { budgetOf, requireAttributions, requireMethod } from './request.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import { budgetOf, requireAttributions, requireMethod } from '../request.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 /**
  * The cascade of Adebayo et al. 2018: models with the top 1, 2, …, all linear layers

@@ -1,11 +1,11 @@
 import type { ParamSpec, Tensor } from '@blameboard/core';
 import { sizeOf } from '@blameboard/core';
-import { aggregate, InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
-import { methodBaseline } from './baseline.js';
-import { methodExplainer } from './explainer.js';
-import { modelScorer } from './model-output.js';
-import { budgetOf, requireAttributions } from './request.js';
-import type { Metric, MetricRequest, MetricResult } from './types.js';
+import { aggregate, InvalidSamples, markNonFiniteAttributions } from '../aggregate.js';
+import { methodBaseline } from '../perturbation/baseline.js';
+import { methodExplainer } from '../explainer.js';
+import { modelScorer } from '../model-output.js';
+import { budgetOf, requireAttributions } from '../request.js';
+import type { Metric, MetricRequest, MetricResult } from '../types.js';
 
 export type ConservationReference = 'auto' | 'output' | 'baseline';
 

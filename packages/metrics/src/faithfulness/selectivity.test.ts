@@ -1,7 +1,7 @@
 import { float32, type Tensor } from '@blameboard/core';
 import { describe, expect, it } from 'vitest';
-import { InvalidSamples, markNonFiniteAttributions } from './aggregate.js';
-import { makeFill } from './fills.js';
+import { InvalidSamples, markNonFiniteAttributions } from '../aggregate.js';
+import { makeFill } from '../perturbation/fills.js';
 import { selectivityCurves, selectivityResult, type SelectivityOptions } from './selectivity.js';
 
 // A linear "model" f(x) = w·x + b scored in plain JS: the curves then have a closed form.
@@ -112,7 +112,7 @@ describe('selectivityCurves', () => {
 
 describe('selectivity metric on an ONNX model', () => {
   it('gives the closed-form curves and scores of gradient×input on a linear image model with fill 0', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel } = await import('@blameboard/testing/metric-models');
     // 1×4×4 image, patch 2 → regions TL, TR, BL, BR holding constant values 0.5, 2, −1, 0.
     // Class 1 has weight 1 on every pixel and bias 0.5, so R = gradient×input = x and the
@@ -140,7 +140,7 @@ describe('selectivity metric on an ONNX model', () => {
   });
 
   it('follows the target probability by default and refuses unknown parameters', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2, 3], [-1, 0, 2]], [0, 0.1], [3]);
     const inputs = uniformInputs([4, 3], 1);
@@ -161,7 +161,7 @@ describe('selectivity metric on an ONNX model', () => {
 
 describe('selectivity fill guard', () => {
   it('refuses a fill with a non-finite value in one line (the scorer does not rescan the rows)', async () => {
-    const { evaluate } = await import('./registry.js');
+    const { evaluate } = await import('../registry.js');
     const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
     const model = await linearModel([[1, 2, 3], [-1, 0, 2]], [0, 0.1], [3]);
     const inputs = uniformInputs([2, 3], 1);
