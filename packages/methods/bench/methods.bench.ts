@@ -7,8 +7,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bench, describe } from 'vitest';
-import { compileExplanation, foldBatchNorm, loadOnnxFile, OnnxSession, writeOnnx } from '@blameboard/core';
+import { compileExplanation, foldBatchNorm, loadOnnxFile, OnnxSession, resolveParams, writeOnnx } from '@blameboard/core';
 import { ruleParams } from '../src/methods/lrp-explain.js';
+import { lrpParams } from '../src/methods/lrp.js';
+import type { MaxPoolMode } from '../src/rules/lrp/maxpool.js';
+import type { BiasMode, GateMode } from '../src/rules/lrp/ruleset.js';
 import { compositeMap } from '../src/rules/lrp/composites.js';
 import { lrpRuleSet } from '../src/rules/lrp/ruleset.js';
 import { oneHot } from '../src/compiled.js';
@@ -71,14 +74,16 @@ if (existsSync(zooFile)) {
   const zooForward = await OnnxSession.create(writeOnnx(zoo));
   const zooGradient = await OnnxSession.create(writeOnnx(compileExplanation(zoo, gradientRules(), { start: 'seed-input' }).graph));
   const zooDeeplift = await OnnxSession.create(writeOnnx(compileExplanation(zoo, deepLiftRules(), { start: 'seed-input', withBaseline: true }).graph));
+  // LRP at its defaults (the spec's), as `explain` runs it without parameters.
+  const lrpDefaults = resolveParams('lrp', lrpParams, {});
   const lrpSettings = {
-    composite: compositeMap('epsilon-gamma-box'),
-    params: ruleParams({}, { low: 0, high: 1 }),
+    composite: compositeMap(lrpDefaults.composite as string),
+    params: ruleParams(lrpDefaults, { low: 0, high: 1 }),
     layerRules: [],
-    stabilizer: 1e-6,
-    bias: 'absorb' as const,
-    maxpool: 'winner-take-all' as const,
-    gates: 'constant' as const,
+    stabilizer: lrpDefaults.stabilizer as number,
+    bias: lrpDefaults.bias as BiasMode,
+    maxpool: lrpDefaults.maxpool as MaxPoolMode,
+    gates: lrpDefaults.gates as GateMode,
     inputNonNegative: true,
   };
   const zooLrp = await OnnxSession.create(writeOnnx(compileExplanation(foldBatchNorm(zoo), lrpRuleSet(lrpSettings), { start: 'seed-times-output' }).graph));

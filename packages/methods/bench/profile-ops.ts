@@ -10,9 +10,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileExplanation, foldBatchNorm, loadOnnxFile, writeOnnx, type IrGraph } from '@blameboard/core';
+import { compileExplanation, foldBatchNorm, loadOnnxFile, resolveParams, writeOnnx, type IrGraph } from '@blameboard/core';
 import { oneHot } from '../src/compiled.js';
 import { ruleParams } from '../src/methods/lrp-explain.js';
+import { lrpParams } from '../src/methods/lrp.js';
+import type { MaxPoolMode } from '../src/rules/lrp/maxpool.js';
+import type { BiasMode, GateMode } from '../src/rules/lrp/ruleset.js';
 import { deepLiftRules } from '../src/rules/deeplift.js';
 import { gradientRules } from '../src/rules/gradient/index.js';
 import { compositeMap } from '../src/rules/lrp/composites.js';
@@ -80,14 +83,16 @@ export async function profileGraphs(model: IrGraph, opts: { batch: number; threa
     return best;
   }
 
+  // LRP with the given composite and every other parameter at the spec's default, as `explain` runs it.
+  const lrpConfig = resolveParams('lrp', lrpParams, opts.lrpComposite ? { composite: opts.lrpComposite } : {});
   const lrp = lrpRuleSet({
-    composite: compositeMap(opts.lrpComposite ?? 'epsilon-gamma-box'),
-    params: ruleParams({}, { low: 0, high: 1 }),
+    composite: compositeMap(lrpConfig.composite as string),
+    params: ruleParams(lrpConfig, { low: 0, high: 1 }),
     layerRules: [],
-    stabilizer: 1e-6,
-    bias: 'absorb',
-    maxpool: 'winner-take-all',
-    gates: 'constant',
+    stabilizer: lrpConfig.stabilizer as number,
+    bias: lrpConfig.bias as BiasMode,
+    maxpool: lrpConfig.maxpool as MaxPoolMode,
+    gates: lrpConfig.gates as GateMode,
     inputNonNegative: true,
   });
   const want = (name: string) => !opts.only || opts.only.includes(name);
@@ -100,7 +105,7 @@ export async function profileGraphs(model: IrGraph, opts: { batch: number; threa
   };
   if (want('gradient')) ratio('gradient', await profile('gradient', compileExplanation(model, gradientRules(), { start: 'seed-input' }).graph, [x, seed]));
   if (want('deeplift')) ratio('deeplift', await profile('deeplift', compileExplanation(model, deepLiftRules(), { start: 'seed-input', withBaseline: true }).graph, [x, seed, new Float32Array(n * per)]));
-  if (want('lrp')) ratio('lrp', await profile(`lrp ${opts.lrpComposite ?? 'epsilon-gamma-box'}`, compileExplanation(foldBatchNorm(model), lrp, { start: 'seed-times-output' }).graph, [x, seed]));
+  if (want('lrp')) ratio('lrp', await profile(`lrp ${String(lrpConfig.composite)}`, compileExplanation(foldBatchNorm(model), lrp, { start: 'seed-times-output' }).graph, [x, seed]));
   return out;
 }
 

@@ -109,13 +109,13 @@ function allNonNegative(t: Tensor): boolean {
   return true;
 }
 
-/** Rule parameters shared by the LRP methods' settings. */
+/** Rule parameters shared by the LRP methods' settings, from resolved `lrp` parameters (see `lrpParams`). */
 export function ruleParams(params: Record<string, unknown>, bounds: { low: Bound; high: Bound }): RuleParams {
   return {
-    epsilon: (params.epsilon as number | undefined) ?? 1e-6,
-    gamma: (params.gamma as number | undefined) ?? 0.25,
-    alpha: (params.alpha as number | undefined) ?? 2,
-    beta: (params.beta as number | undefined) ?? 1,
+    epsilon: params.epsilon as number,
+    gamma: params.gamma as number,
+    alpha: params.alpha as number,
+    beta: params.beta as number,
     low: bounds.low,
     high: bounds.high,
   };

@@ -55,22 +55,22 @@ export const lrp: AttributionMethod = {
   params: lrpParams,
   async explain(request) {
     const p = request.params;
-    const composite = String(p.composite ?? 'epsilon-gamma-box');
+    const composite = p.composite as string;
     const layerRules = parseLayerRules(p.layerRules);
     const map = compositeMap(composite);
     const needsBounds = usesBounds(composite, layerRules);
+    // Bounds not in use stay 0 so that explaining new inputs (whose min/max differ) reuses the session.
     const bounds = needsBounds ? resolveBounds(p, request.data, request.inputs) : { low: 0, high: 0 };
     const settings: LrpSettings = {
       composite: map,
       params: ruleParams(p, bounds),
       layerRules,
-      stabilizer: (p.stabilizer as number | undefined) ?? 1e-6,
-      bias: (p.bias as BiasMode | undefined) ?? 'absorb',
-      maxpool: (p.maxpool as MaxPoolMode | undefined) ?? 'winner-take-all',
-      gates: (p.gates as GateMode | undefined) ?? 'constant',
+      stabilizer: p.stabilizer as number,
+      bias: p.bias as BiasMode,
+      maxpool: p.maxpool as MaxPoolMode,
+      gates: p.gates as GateMode,
     };
-    // Bounds not in use stay 0 so that explaining new inputs (whose min/max differ) reuses the session.
-    const batchNormMerge = (p.batchNormMerge as BatchNormMerge | undefined) ?? 'exact';
+    const batchNormMerge = p.batchNormMerge as BatchNormMerge;
     const key = JSON.stringify({ composite, ...settings.params, layerRules, stabilizer: settings.stabilizer, bias: settings.bias, maxpool: settings.maxpool, gates: settings.gates });
     return explainWithLrp(request, 'lrp', settings, batchNormMerge, `lrp:${key}`);
   },
