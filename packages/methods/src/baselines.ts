@@ -33,7 +33,9 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface BaselineOptions {
   data?: DataContext;
+  /** Seed of the `uniform` draw; default: `seedParam`'s. */
   seed?: number;
+  /** σ of the `blur` baseline; default: `blurSigmaParam`'s. */
   blurSigma?: number;
 }
 
@@ -59,11 +61,11 @@ export function makeBaseline(spec: BaselineSpec, inputs: Tensor, opts: BaselineO
   } else if (spec === 'uniform') {
     const [low, high] = opts.data?.range ?? valueRange(x);
     const row = new Float32Array(per);
-    new Rng(opts.seed ?? 0).fillUniform(row, low, high);
+    new Rng(opts.seed ?? (seedParam.default as number)).fillUniform(row, low, high);
     tile(row);
   } else if (spec === 'blur') {
     const geometry = geometryShape(sampleShape, opts.data?.imageShape);
-    for (let i = 0; i < n; i++) out.set(gaussianBlur(x.subarray(i * per, (i + 1) * per), geometry, opts.blurSigma ?? 1), i * per);
+    for (let i = 0; i < n; i++) out.set(gaussianBlur(x.subarray(i * per, (i + 1) * per), geometry, opts.blurSigma ?? (blurSigmaParam.default as number)), i * per);
   } else {
     throw new UsageError(`unknown baseline '${String(spec)}'; known: ${BASELINE_KINDS.join(', ')} or a number`);
   }
@@ -118,7 +120,7 @@ function reflect(i: number, len: number): number {
   return m;
 }
 
-/** Reads the `baseline` parameter's value as a spec. */
+/** Reads the resolved `baseline` parameter's value (see `baselineParam`) as a spec. */
 export function baselineSpec(value: unknown): BaselineSpec {
-  return typeof value === 'number' ? value : (String(value ?? 'zero') as BaselineSpec);
+  return typeof value === 'number' ? value : (String(value) as BaselineSpec);
 }
