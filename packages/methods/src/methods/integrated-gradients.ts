@@ -18,7 +18,7 @@ export const integratedGradients: AttributionMethod = {
     { name: 'rule', type: 'string', description: 'quadrature rule (Captum method names)', default: 'gauss-legendre', choices: [...INTEGRATION_RULES] },
     baselineParam(),
     blurSigmaParam,
-    { name: 'batchSize', type: 'integer', description: 'rows (sample × step) per onnxruntime run; bounds memory (at most 65536)', min: 1, max: 65536 },
+    { name: 'batchSize', type: 'integer', description: 'rows (sample × step) per onnxruntime run; bounds memory (default: the run’s batch size, else what its memory budget holds; at most 65536)', min: 1, max: 65536 },
     seedParam,
   ],
   async explain({ model, inputs, targets, params, data, batchSize, memory }) {
