@@ -32,9 +32,12 @@ export interface MetricRequest {
   targets: Int32Array;
   /** Present for metrics that score given attributions. */
   attributions?: Tensor;
-  /** Present for metrics that re-explain (continuity, implementation invariance, randomization). */
+  /**
+   * Present for metrics that re-explain (continuity, implementation invariance, randomization);
+   * its parameters validated with the method's defaults filled (see `resolveParams`).
+   */
   method?: { id: string; params: Record<string, unknown> };
-  /** Validated metric parameters with defaults filled. */
+  /** Validated metric parameters with defaults filled (see `resolveParams`). */
   params: Record<string, unknown>;
   data?: DataContext & {
     name?: string;

@@ -74,7 +74,7 @@ export const conservation: Metric = {
     const invalid = new InvalidSamples();
     markNonFiniteAttributions(attributions, invalid);
 
-    const reference = (request.params.reference as ConservationReference | undefined) ?? 'auto';
+    const reference = request.params.reference as ConservationReference;
     const score = modelScorer(request.model, 'logit', budgetOf(request));
     const fx = await score(request.inputs, request.targets);
     let fxRef: Float64Array | null = null;
@@ -86,7 +86,7 @@ export const conservation: Metric = {
       if (baseline) fxRef = await score(baseline, request.targets);
     }
     const residuals = relativeResiduals(attributions, fx, fxRef, biasTotals(bias, n));
-    const tolerance = (request.params.tolerance as number | undefined) ?? 1e-3;
+    const tolerance = request.params.tolerance as number;
     const within = residuals.map((r) => (Number.isFinite(r) ? (r <= tolerance ? 1 : 0) : NaN));
     const agg = { seed, invalid };
     const values = {

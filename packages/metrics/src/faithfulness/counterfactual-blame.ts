@@ -170,7 +170,7 @@ export const counterfactualBlame: Metric = {
     markNonFiniteAttributions(attrTensor, badRows, 'attribution of the gold label');
     for (const { index, reason } of badRows.list()) invalid.mark(wrong[index], reason);
 
-    const fillKind = (request.params.fill ?? 'class-mean') as string | number;
+    const fillKind = request.params.fill as string | number;
     let fillOf: (s: number) => Float32Array;
     if (fillKind === 'class-mean') {
       const classes = model.outputSize;
@@ -184,7 +184,7 @@ export const counterfactualBlame: Metric = {
         imageShape: request.data?.imageShape,
         inputs,
         seed,
-        blurSigma: request.params.blurSigma as number | undefined,
+        blurSigma: request.params.blurSigma as number,
         owner: 'counterfactual-blame fill',
       });
       fillOf = (s) => fill(sampleView(inputs, s));

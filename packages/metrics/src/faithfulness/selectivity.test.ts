@@ -159,6 +159,24 @@ describe('selectivity metric on an ONNX model', () => {
   });
 });
 
+describe('selectivity defaults', () => {
+  it('runs every parameter left out at its ParamSpec default, through the registry or called directly with resolved parameters', async () => {
+    const { evaluate } = await import('../registry.js');
+    const { resolveParams } = await import('@blameboard/core');
+    const { defaultPatch, selectivity } = await import('./selectivity.js');
+    const { linearModel, uniformInputs } = await import('@blameboard/testing/metric-models');
+    const model = await linearModel([[1, 2, 3], [-1, 0, 2]], [0, 0.1], [3]);
+    const request = { model, inputs: uniformInputs([2, 3], 1), targets: new Int32Array(2), attributions: uniformInputs([2, 3], 2, -1, 1) };
+    const defaults = Object.fromEntries(selectivity.params.filter((s) => s.default !== undefined).map((s) => [s.name, s.default]));
+    const implicit = await evaluate({ ...request, metric: 'selectivity' });
+    expect(implicit.params).toEqual({ ...defaults, patch: defaultPatch([3]) });
+    for (const curve of [...implicit.curves!.morf!, ...implicit.curves!.lerf!]) expect(curve).toHaveLength((defaults.steps as number) + 1);
+    expect(await evaluate({ ...request, metric: 'selectivity', params: defaults })).toEqual(implicit);
+    const direct = await selectivity.evaluate({ ...request, params: resolveParams("metric 'selectivity'", selectivity.params, {}) });
+    expect(direct).toEqual(implicit);
+  });
+});
+
 describe('selectivity fill guard', () => {
   it('refuses a fill with a non-finite value in one line (the scorer does not rescan the rows)', async () => {
     const { evaluate } = await import('../registry.js');

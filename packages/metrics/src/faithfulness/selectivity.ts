@@ -229,26 +229,26 @@ export const selectivity: Metric = {
     const patch = (p.patch as number | undefined) ?? defaultPatch(geometryShape(shape, imageShape));
     const invalid = new InvalidSamples();
     markNonFiniteAttributions(attributions, invalid);
-    const fill = makeFill((p.fill ?? 'uniform') as string | number, {
+    const fill = makeFill(p.fill as string | number, {
       sampleShape: shape,
       mean: request.data?.mean,
       range: request.data?.range,
       imageShape,
       inputs: request.inputs,
       seed,
-      blurSigma: p.blurSigma as number | undefined,
+      blurSigma: p.blurSigma as number,
       owner: 'selectivity fill',
     });
     const opts: SelectivityOptions = {
       patch,
-      steps: (p.steps as number | undefined) ?? 32,
-      fraction: (p.fraction as number | undefined) ?? 1,
-      order: (p.order as SelectivityOrder | undefined) ?? 'both',
-      abs: (p.abs as boolean | undefined) ?? false,
+      steps: p.steps as number,
+      fraction: p.fraction as number,
+      order: p.order as SelectivityOrder,
+      abs: p.abs as boolean,
       imageShape,
       maxRows: await maxRowsOf(request),
     };
-    const output = (p.output as OutputKind | undefined) ?? 'probability';
+    const output = p.output as OutputKind;
     // The perturbed rows mix x and fill values only, so checking both here lets the scorer skip
     // forward()'s scan of every row.
     validateInputs(request.model, request.inputs);

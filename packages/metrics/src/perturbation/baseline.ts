@@ -6,19 +6,19 @@ import type { MetricRequest } from '../types.js';
 export const BASELINE_METHODS: readonly string[] = ['integrated-gradients', 'deeplift'];
 
 /**
- * The baseline x′ a method ran with, rebuilt from its parameters (`baseline`, `blurSigma`,
- * `seed`), or null for methods without one.
+ * The baseline x′ a method ran with, rebuilt from its resolved parameters (`baseline`,
+ * `blurSigma`, `seed`), or null for methods without one.
  */
 export function methodBaseline(request: MetricRequest, inputs: Tensor = request.inputs): Tensor | null {
   const method = request.method;
   if (!method || !BASELINE_METHODS.includes(method.id)) return null;
-  const kind = (method.params.baseline ?? 'zero') as FillKind;
+  const kind = method.params.baseline as FillKind;
   return fillBatch(kind, inputs, {
-    seed: (method.params.seed as number | undefined) ?? 0,
+    seed: method.params.seed as number,
     mean: request.data?.mean,
     range: request.data?.range,
     imageShape: request.data?.imageShape,
-    blurSigma: method.params.blurSigma as number | undefined,
+    blurSigma: method.params.blurSigma as number,
     owner: `baseline of ${method.id}`,
   });
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from '@blameboard/core';
 import { Rng, sizeOf, UsageError } from '@blameboard/core';
-import { gaussianBlur, geometryShape } from '@blameboard/methods';
+import { blurSigmaParam, gaussianBlur, geometryShape } from '@blameboard/methods';
 
 /** A perturbation fill or baseline (SPEC §3/§4): `zero`, `mean`, `uniform`, `blur` or a number. */
 export type FillKind = 'zero' | 'mean' | 'uniform' | 'blur' | number;
@@ -19,7 +19,7 @@ export interface FillContext {
   /** The inputs being perturbed [N, …] (range fallback). */
   inputs?: Tensor;
   seed: number;
-  /** σ in pixels (features for vectors) of the Gaussian `blur`. */
+  /** σ in pixels (features for vectors) of the Gaussian `blur`; default: `blurSigmaParam`'s. */
   blurSigma?: number;
   /** Who asks, for error messages. */
   owner?: string;
@@ -62,7 +62,7 @@ export function makeFill(kind: FillKind | string, ctx: FillContext): Fill {
       return () => c;
     }
     case 'blur': {
-      const sigma = ctx.blurSigma ?? 1;
+      const sigma = ctx.blurSigma ?? (blurSigmaParam.default as number);
       const geometry = geometryShape(ctx.sampleShape, ctx.imageShape);
       return (x) => gaussianBlur(x, geometry, sigma);
     }

@@ -120,8 +120,8 @@ export const continuity: Metric = {
     }
     const opts: ContinuityOptions = {
       distance,
-      steps: (request.params.steps as number | undefined) ?? 16,
-      direction: (request.params.direction as 'horizontal' | 'vertical' | undefined) ?? 'horizontal',
+      steps: request.params.steps as number,
+      direction: request.params.direction as ContinuityOptions['direction'],
       seed,
       imageShape,
       maxRows: await maxRowsOf(request),
