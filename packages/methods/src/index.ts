@@ -10,7 +10,7 @@ export { gradientXInput } from './methods/gradient-x-input.js';
 export { integratedGradients } from './methods/integrated-gradients.js';
 export { smoothgrad } from './methods/smoothgrad.js';
 export { deeplift } from './methods/deeplift.js';
-export { occlusion, occlusionWindows } from './methods/occlusion.js';
+export { occlusion, occlusionStride, occlusionWindows } from './methods/occlusion.js';
 export { blame } from './methods/blame.js';
 export { uniform } from './methods/uniform.js';
 export { random } from './methods/random.js';

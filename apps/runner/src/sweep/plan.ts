@@ -1,5 +1,6 @@
 import { InputError, sizeOf, UsageError, type LoadedModel, type Tensor } from '@blameboard/core';
 import { loadDataset, type LoadedInputs } from '@blameboard/datasets';
+import { occlusionStride } from '@blameboard/methods';
 import { predictClasses } from '@blameboard/metrics';
 import { equivalentPairs, getZooEntry, resolveModel } from '@blameboard/models';
 import { dataContext, readClassFile, readInputs, type RunnerDataContext } from '../context.js';
@@ -125,20 +126,23 @@ export function forwardCost(model: LoadedModel): number {
   return Math.max(1, macs);
 }
 
-/** Forward-pass equivalents of one method run per sample (a rough, deterministic estimate). */
+/**
+ * Forward-pass equivalents of one method run per sample (a rough, deterministic estimate). The
+ * config's parameters are resolved (`resolveSweepConfig`), so every default is already filled.
+ */
 function methodFactor(m: MethodConfig, model: PlannedModel): number {
   const p = m.params;
   switch (m.method) {
     case 'integrated-gradients':
-      return 3 * Number(p.steps ?? 32);
+      return 3 * (p.steps as number);
     case 'smoothgrad':
-      return 3 * Number(p.samples ?? 16);
+      return 3 * (p.samples as number);
     case 'deeplift':
       return 6;
     case 'occlusion': {
       const shape = model.inputs.shape.slice(1);
       const area = shape.length >= 2 ? shape[shape.length - 1] * shape[shape.length - 2] : shape[0];
-      return Math.max(1, area / Number(p.stride ?? p.window ?? 4) ** 2);
+      return Math.max(1, area / occlusionStride(p) ** 2);
     }
     case 'uniform':
     case 'random':
@@ -149,16 +153,16 @@ function methodFactor(m: MethodConfig, model: PlannedModel): number {
   }
 }
 
-/** Forward-pass equivalents of the metrics on one cell, per sample. */
+/** Forward-pass equivalents of the metrics on one cell, per sample (parameters resolved, as above). */
 function metricsFactor(sweep: ResolvedSweep, method: number): number {
   let f = 0;
   for (const m of sweep.metrics) {
     switch (m.metric) {
       case 'selectivity':
-        f += 2 * Number(m.params.steps ?? 32);
+        f += 2 * (m.params.steps as number);
         break;
       case 'continuity':
-        f += (Number(m.params.steps ?? 16) + 1) * method;
+        f += ((m.params.steps as number) + 1) * method;
         break;
       case 'randomization':
         f += 4 * method;

@@ -38,6 +38,11 @@ export function occlusionWindows(sampleShape: number[], window: number, stride: 
   return out;
 }
 
+/** The window step of resolved occlusion parameters: `stride`, else the window (the spec's default). */
+export function occlusionStride(params: Record<string, unknown>): number {
+  return (params.stride as number | undefined) ?? (params.window as number);
+}
+
 /**
  * Occlusion (Zeiler & Fergus 2014; Captum's Occlusion): the drop f_t(x) − f_t(x with a window
  * set to the baseline), averaged over the windows that cover each feature. Forward-only: the
@@ -56,7 +61,7 @@ export const occlusion: AttributionMethod = {
   ],
   async explain({ model, inputs, targets, params, data, batchSize, memory }) {
     const window = params.window as number;
-    const stride = (params.stride as number | undefined) ?? window;
+    const stride = occlusionStride(params);
     const sampleShape = inputs.shape.slice(1);
     const per = sizeOf(sampleShape);
     const windows = occlusionWindows(sampleShape, window, stride);
