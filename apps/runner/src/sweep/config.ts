@@ -6,10 +6,7 @@ import { parsePreprocess, type PreprocessSpec } from '@blameboard/datasets';
 import { getMetric } from '@blameboard/metrics';
 import type { MethodConfiguration, MetricConfig } from '@blameboard/reports';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { sweepSchema, SWEEP_LIMITS } from './schema.js';
-
-/** Defaults of the sweep's own settings (method and metric defaults live in their ParamSpecs). */
-export const SWEEP_DEFAULTS = { seed: 0, samples: 128, heatmapSamples: 6, quickSamples: 16, quickMaxAxisValues: 3 } as const;
+import { sweepSchema, SWEEP_DEFAULTS, SWEEP_LIMITS } from './schema.js';
 
 /** Methods that are controls: rows that set the bars, not contenders. */
 export const CONTROL_METHODS = ['uniform', 'random', 'edge'];

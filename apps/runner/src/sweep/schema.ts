@@ -4,6 +4,9 @@ import { methods } from '@blameboard/methods';
 import { metrics } from '@blameboard/metrics';
 import { zooIds } from '@blameboard/models';
 
+/** Defaults of the sweep's own settings (method and metric defaults live in their ParamSpecs). */
+export const SWEEP_DEFAULTS = { seed: 0, samples: 128, heatmapSamples: 6, quickSamples: 16, quickMaxAxisValues: 3 } as const;
+
 /** Bounds of the sweep's own settings (method and metric parameters take theirs from their ParamSpec). */
 export const SWEEP_LIMITS = {
   samples: { min: 1, max: 100_000 },
@@ -120,10 +123,10 @@ export function sweepSchema(): Schema {
     properties: {
       $schema: { type: 'string' },
       name: { type: 'string', maxLength: 200, description: 'title of the reports' },
-      seed: { type: 'integer', minimum: SWEEP_LIMITS.seed.min, maximum: SWEEP_LIMITS.seed.max, description: 'seed of the sample choice, the methods, the metrics and the bootstrap (default 0)' },
-      samples: { type: 'integer', minimum: SWEEP_LIMITS.samples.min, maximum: SWEEP_LIMITS.samples.max, description: 'samples per model from the test split (default 128)' },
+      seed: { type: 'integer', minimum: SWEEP_LIMITS.seed.min, maximum: SWEEP_LIMITS.seed.max, description: `seed of the sample choice, the methods, the metrics and the bootstrap (default ${SWEEP_DEFAULTS.seed})` },
+      samples: { type: 'integer', minimum: SWEEP_LIMITS.samples.min, maximum: SWEEP_LIMITS.samples.max, description: `samples per model from the test split (default ${SWEEP_DEFAULTS.samples})` },
       batchSize: { type: 'integer', minimum: SWEEP_LIMITS.batchSize.min, maximum: SWEEP_LIMITS.batchSize.max, description: 'rows per onnxruntime run inside methods (default: the methods\u2019 own)' },
-      heatmapSamples: { type: 'integer', minimum: SWEEP_LIMITS.heatmapSamples.min, maximum: SWEEP_LIMITS.heatmapSamples.max, description: 'fixed samples in the report\u2019s heatmap grid (default 6)' },
+      heatmapSamples: { type: 'integer', minimum: SWEEP_LIMITS.heatmapSamples.min, maximum: SWEEP_LIMITS.heatmapSamples.max, description: `fixed samples in the report\u2019s heatmap grid (default ${SWEEP_DEFAULTS.heatmapSamples})` },
       models: {
         type: 'array',
         minItems: 1,
@@ -141,12 +144,12 @@ export function sweepSchema(): Schema {
         additionalProperties: false,
         description: 'what --quick changes',
         properties: {
-          samples: { type: 'integer', minimum: SWEEP_LIMITS.samples.min, maximum: SWEEP_LIMITS.samples.max, description: 'samples per model (default 16)' },
+          samples: { type: 'integer', minimum: SWEEP_LIMITS.samples.min, maximum: SWEEP_LIMITS.samples.max, description: `samples per model (default ${SWEEP_DEFAULTS.quickSamples})` },
           maxAxisValues: {
             type: 'integer',
             minimum: SWEEP_LIMITS.maxAxisValues.min,
             maximum: SWEEP_LIMITS.maxAxisValues.max,
-            description: 'values kept per grid axis, evenly spaced, first and last included (default 3)',
+            description: `values kept per grid axis, evenly spaced, first and last included (default ${SWEEP_DEFAULTS.quickMaxAxisValues})`,
           },
         },
       },
