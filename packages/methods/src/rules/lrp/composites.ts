@@ -100,9 +100,12 @@ export interface LayerRule extends RuleChoice {
 
 const LAYER_RULE_KEYS = ['layer', 'rule', 'epsilon', 'gamma', 'alpha', 'beta', 'low', 'high'];
 
-/** Validates the `layerRules` parameter; every mistake is a one-line UsageError naming what is allowed. */
+/**
+ * Validates the resolved `layerRules` parameter (its default, [], comes from `lrpParams`); JSON
+ * null also means no overrides. Every mistake is a one-line UsageError naming what is allowed.
+ */
 export function parseLayerRules(value: unknown): LayerRule[] {
-  if (value === undefined || value === null) return [];
+  if (value === null) return [];
   if (!Array.isArray(value)) throw new UsageError(`LRP layerRules must be an array of { layer, rule, …parameters }, got ${JSON.stringify(value)}`);
   return value.map((entry, i): LayerRule => {
     const where = `LRP layerRules[${i}]`;
