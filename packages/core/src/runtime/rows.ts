@@ -34,6 +34,11 @@ function workersFit(graph: RowGraph, rows: number, budget: RowBudget = {}): bool
   return memoryNeeded({ ...graph.cost, fixedBytes: graph.cost.fixedBytes + graph.workerBytes }, rows) <= memory;
 }
 
+/** What every run of a job of `rows` rows in runs of `size` tells the session (see RunOptions). */
+function jobOptions(graph: RowGraph, size: number, rows: number, budget?: RowBudget): RunOptions {
+  return { allowWorkers: workersFit(graph, size, budget), runsInJob: Math.ceil(rows / size) };
+}
+
 /**
  * A bare session as the runner sees it, costed from its IR when the caller has it, else from
  * the size of one input row (see UNSIZED_ROW_FACTOR).
@@ -93,7 +98,7 @@ export interface RowsRun {
 export async function runRows(graph: RowGraph, run: RowsRun): Promise<void> {
   const size = rowsPerRun(graph, run.budget);
   const fixed = graph.session.fixedBatch;
-  const options: RunOptions = { allowWorkers: workersFit(graph, size, run.budget), runsInJob: Math.ceil(run.rows / size) };
+  const options = jobOptions(graph, size, run.rows, run.budget);
   const entries = Object.entries(run.feeds);
   for (const [name, t] of entries) {
     if (t.shape[0] !== run.rows) throw new UsageError(`feed '${name}' has ${t.shape[0]} rows, expected ${run.rows}`);
@@ -227,7 +232,7 @@ export interface RowStream {
 export async function streamRows(graph: RowGraph, s: RowStream): Promise<void> {
   const size = rowsPerRun(graph, s.budget);
   const fixed = graph.session.fixedBatch;
-  const options: RunOptions = { allowWorkers: workersFit(graph, size, s.budget), runsInJob: Math.ceil(s.rows / size) };
+  const options = jobOptions(graph, size, s.rows, s.budget);
   const per = s.inputs.map((i) => sizeOf(i.shape));
   const capacity = Math.min(size, s.rows);
   const runRowsCount = fixed ?? capacity;

@@ -176,12 +176,12 @@ export class WorkerSessionPool {
     return this.workers.length;
   }
 
-  /** Compiled graphs take any batch (a fixed-batch model runs on one session, never here). */
   /** Whether dispose() was called (the pool cache releases pools beyond its size). */
   get isDisposed(): boolean {
     return this.disposed !== null;
   }
 
+  /** Compiled graphs take any batch (a fixed-batch model runs on one session, never here). */
   get fixedBatch(): undefined {
     return undefined;
   }

@@ -26,7 +26,14 @@ export function consumersOf(graph: IrGraph, value: string): IrNode[] {
   let map = consumers.get(graph);
   if (!map) {
     map = new Map();
-    for (const n of graph.nodes) for (const i of n.inputs) if (i) map.set(i, [...(map.get(i) ?? []), n]);
+    for (const n of graph.nodes) {
+      for (const i of n.inputs) {
+        if (!i) continue;
+        const readers = map.get(i);
+        if (readers) readers.push(n);
+        else map.set(i, [n]);
+      }
+    }
     consumers.set(graph, map);
   }
   return map.get(value) ?? [];
